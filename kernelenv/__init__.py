@@ -1,0 +1,1 @@
+"""kernelenv: project environments as first-class Jupyter kernels."""

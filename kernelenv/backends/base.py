@@ -1,0 +1,64 @@
+"""The interface every backend implements; :mod:`kernelenv.operations` drives it.
+
+A builder only ever builds into a fresh folder it is handed (``prefix``); switching
+the live link, writing state and registering the kernel are the operations module's
+job, the same for every backend.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+
+from ..interpreters import Interpreter
+from ..model import Project
+from ..progress import Reporter
+
+
+class Builder(abc.ABC):
+    """Builds envs for one backend.
+
+    Attributes:
+        env_kind: ``"venv"`` or ``"conda"``.
+    """
+
+    env_kind: str = "venv"
+
+    @abc.abstractmethod
+    def select_python(self, project: Project, override: str | None) -> Interpreter | None:
+        """The base interpreter to build with, or ``None`` when the backend installs its own.
+
+        Raises:
+            PythonNotFoundError: nothing installed satisfies the request.
+        """
+
+    @abc.abstractmethod
+    def build(self, project: Project, prefix: Path, *, interpreter: Interpreter | None,
+              from_lock: bool, reporter: Reporter, strip_builds: bool = False) -> None:
+        """Create a complete env with ipykernel in the new, empty folder ``prefix``.
+
+        Args:
+            from_lock: install exactly ``project.lock`` (no resolution) when True.
+
+        Raises:
+            EnvFileError, BuildError, CancelledError.
+        """
+
+    @abc.abstractmethod
+    def lock(self, project: Project, reporter: Reporter) -> Path:
+        """Write the lock file and return its path. Raises EnvFileError, BuildError."""
+
+    @abc.abstractmethod
+    def installed(self, prefix: Path) -> dict[str, str]:
+        """``{normalized name: version}`` installed in ``prefix``, read from files (no subprocess)."""
+
+    def lock_outdated(self, project: Project) -> str | None:
+        """A reason when ``project.lock`` no longer matches the spec, else ``None``.
+
+        Must be cheap: file reads only. The default knows nothing and returns ``None``.
+        """
+        return None
+
+    def locked_packages(self, project: Project) -> dict[str, str] | None:
+        """``{normalized name: version}`` the lock pins for this platform, or ``None``."""
+        return None

@@ -1,0 +1,81 @@
+"""The per-project lock that serialises create/lock/rebuild/remove across processes.
+
+One ``filelock.FileLock`` on ``<project>/.kernelenv/lock``: the CLI, the Jupyter server
+extension and the language server all take it, so two builds of one project never run
+at once. A JSON file beside it says who holds it, for the error message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import filelock
+
+from .errors import ProjectBusyError
+from .layout import ensure_state_dir, state_dir
+
+
+def _paths(root: Path) -> tuple[Path, Path]:
+    d = state_dir(root)
+    return d / "lock", d / "lock.info"
+
+
+@contextmanager
+def project_lock(root: Path, operation: str, *, wait: float = 0.0) -> Iterator[None]:
+    """Hold the project's lock for ``operation``.
+
+    Args:
+        root: project folder.
+        operation: ``create``, ``lock``, ``rebuild`` or ``remove`` (for messages).
+        wait: seconds to wait for another holder; 0 refuses at once.
+
+    Raises:
+        ProjectBusyError: held by another operation (names it, its pid and start time).
+    """
+    ensure_state_dir(root)
+    lock_path, info_path = _paths(root)
+    lock = filelock.FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=wait)
+    except filelock.Timeout:
+        raise ProjectBusyError(_busy_message(root, info_path)) from None
+    try:
+        info_path.write_text(json.dumps({"operation": operation, "pid": os.getpid(),
+                                         "started": time.time()}), encoding="utf-8")
+        yield
+    finally:
+        try:
+            info_path.unlink()
+        except OSError:
+            pass
+        lock.release()
+
+
+def is_locked(root: Path) -> bool:
+    """Whether an operation holds the project's lock now (a cheap, non-blocking probe)."""
+    lock_path, _ = _paths(root)
+    if not lock_path.exists():
+        return False
+    lock = filelock.FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _busy_message(root: Path, info_path: Path) -> str:
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        since = time.strftime("%H:%M:%S", time.localtime(info["started"]))
+        who = f"a `{info['operation']}` (pid {info['pid']}, started {since})"
+    except (OSError, ValueError, KeyError):
+        who = "another kernelenv operation"
+    return (f"{root} is busy: {who} is running on it. Wait for it to finish "
+            "(or pass --wait SECONDS) and try again.")

@@ -1,0 +1,1 @@
+"""kernelenv language server (pygls)."""

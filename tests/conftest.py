@@ -1,0 +1,69 @@
+"""Shared fixtures: an isolated Jupyter data dir, one uv cache for the session, corpus copies.
+
+Every test process (and every server, language server and kernel it starts) sees:
+
+* ``JUPYTER_DATA_DIR`` / ``JUPYTER_CONFIG_DIR`` / ``JUPYTER_RUNTIME_DIR`` in a session
+  temp folder, so registering kernels never touches the developer's own;
+* ``UV_CACHE_DIR`` shared by all tests (``KERNELENV_TEST_UV_CACHE`` or ``.cache/uv`` in
+  the checkout), so each wheel is downloaded once per machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(os.environ.get("KERNELENV_CORPUS", REPO.parent / "shared" / "corpus")).resolve()
+
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="kernelenv-tests-"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["JUPYTER_DATA_DIR"] = str(_SESSION_TMP / "jupyter-data")
+    os.environ["JUPYTER_CONFIG_DIR"] = str(_SESSION_TMP / "jupyter-config")
+    os.environ["JUPYTER_RUNTIME_DIR"] = str(_SESSION_TMP / "jupyter-runtime")
+    os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
+    os.environ.setdefault("UV_CACHE_DIR", os.environ.get("KERNELENV_TEST_UV_CACHE",
+                                                         str(REPO / ".cache" / "uv")))
+    os.environ["KERNELENV_STATE_HOME"] = str(_SESSION_TMP / "kernelenv-home")
+    os.environ.pop("KERNELENV_BACKEND", None)
+    os.environ.pop("VIRTUAL_ENV", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """The real-world env-file corpus (``../shared/corpus``)."""
+    if not CORPUS.is_dir():
+        pytest.fail(f"corpus not found at {CORPUS}; set KERNELENV_CORPUS")
+    return CORPUS
+
+
+def copy_corpus_project(name: str, dest_parent: Path) -> Path:
+    """Copy corpus folder ``name`` under ``dest_parent`` (writable) and return the copy."""
+    src = CORPUS / name
+    dest = dest_parent / name
+    shutil.copytree(src, dest)
+    for p in [dest, *dest.rglob("*")]:
+        p.chmod(p.stat().st_mode | 0o200)
+    return dest
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path):
+    """``project_copy(name)`` -> a writable copy of a corpus project in ``tmp_path``."""
+    return lambda name: copy_corpus_project(name, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A temp folder shared by the whole session (for envs built once per session)."""
+    return tmp_path_factory.mktemp("session")
