@@ -1,0 +1,354 @@
+"""Reading conda ``environment.yml`` files (the ``conda env create -f`` format).
+
+Format: conda's environment file spec
+(https://docs.conda.io/projects/conda/en/latest/user-guide/tasks/manage-environments.html#create-env-file-manually):
+a YAML mapping with ``name``, ``channels``, ``dependencies`` (conda MatchSpec strings,
+plus at most one ``{pip: [...]}`` entry holding pip requirement lines, where
+``-r file`` is relative to the env file) and, in ``conda env export`` output,
+``prefix``. Each conda entry is validated with :class:`rattler.MatchSpec` (the same
+parser the solver uses). Line numbers come from the YAML node marks
+(:func:`yaml.compose`), so every error names the file, line and column.
+
+Nothing here touches the network or runs project code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import EnvFileError
+
+#: conda packages that only exist for Windows (``conda env export`` on Windows lists
+#: them; they never solve on Linux/macOS). Prefix patterns end with ``*``.
+WINDOWS_ONLY = (
+    "vc", "vc14_runtime", "vs2015_runtime", "vs2017_runtime", "vs2019_win-64",
+    "vs2022_win-64", "ucrt", "pywin32", "pywin32-ctypes", "pywinpty", "winpty",
+    "wincertstore", "win_inet_pton", "win32_setctime", "msys2-conda-epoch", "m2w64-*",
+    "m2-*", "pyreadline", "pyreadline3", "console_shortcut", "powershell_shortcut",
+    "libwinpthread",
+)
+
+_KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables", "category"}
+
+
+@dataclass
+class CondaDependency:
+    """One conda entry of ``dependencies``.
+
+    Args:
+        spec: the MatchSpec string as written (trailing ``# comment`` removed by YAML).
+        name: the normalized package name.
+        line: 1-based line of the entry.
+        column: 1-based column where the entry's text starts.
+        build: the build string, when the entry pins one (``=py36_0``), else ``None``.
+    """
+
+    spec: str
+    name: str
+    line: int
+    column: int
+    build: str | None = None
+
+    @property
+    def windows_only(self) -> bool:
+        """Whether the package exists only for Windows (see :data:`WINDOWS_ONLY`)."""
+        return is_windows_only(self.name)
+
+
+@dataclass
+class CondaEnvSpec:
+    """What an ``environment.yml`` asks for.
+
+    Args:
+        path: the file.
+        name: the ``name:`` value, or ``None``.
+        channels: channel names/URLs in order, including ``nodefaults`` when written.
+        dependencies: conda MatchSpec strings (the ``pip:`` entry excluded).
+        pip: the raw pip lines, in order (``-r file`` and ``-e ...`` lines included).
+        pip_files: files named by ``-r``/``--requirement`` lines, resolved relative to
+            the env file's folder.
+        python: the version part of the python entry (``"3.11"`` for ``python=3.11``,
+            ``"==3.14"`` for ``python==3.14``, ``"3.6.10"`` for
+            ``python=3.6.10=h9f7ef89_2``), or ``None`` when python is absent/unpinned.
+        python_line: 1-based line of the python entry, or ``None``.
+        prefix: the ``prefix:`` value (from ``conda env export``), or ``None``.
+        warnings: things a user should know (Windows-only packages, build strings,
+            unknown keys, ``-e`` lines ...), one sentence each.
+        entries: one :class:`CondaDependency` per conda entry, with its line.
+        pip_line: 1-based line of the ``pip:`` entry, or ``None``.
+    """
+
+    path: Path
+    name: str | None = None
+    channels: list[str] = field(default_factory=list)
+    dependencies: list[str] = field(default_factory=list)
+    pip: list[str] = field(default_factory=list)
+    pip_files: list[Path] = field(default_factory=list)
+    python: str | None = None
+    python_line: int | None = None
+    prefix: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    entries: list[CondaDependency] = field(default_factory=list)
+    pip_line: int | None = None
+
+    @property
+    def windows_only(self) -> list[CondaDependency]:
+        """Entries naming Windows-only packages."""
+        return [e for e in self.entries if e.windows_only]
+
+    @property
+    def with_builds(self) -> list[CondaDependency]:
+        """Entries pinning a build string (typical of ``conda env export``)."""
+        return [e for e in self.entries if e.build]
+
+    def line_of(self, name: str) -> int | None:
+        """1-based line of the entry for package ``name`` (normalized), or ``None``."""
+        n = name.lower()
+        return next((e.line for e in self.entries if e.name == n), None)
+
+    def stripped_dependencies(self) -> tuple[list[str], list[str]]:
+        """The dependencies with build strings removed and Windows-only packages dropped.
+
+        Returns:
+            ``(kept, dropped)``: ``kept`` are MatchSpec strings without build strings
+            (``absl-py=0.9.0=py36_0`` becomes ``absl-py==0.9.0``); ``dropped`` are the
+            Windows-only entries as written.
+        """
+        kept, dropped = [], []
+        for e in self.entries:
+            if e.windows_only:
+                dropped.append(e.spec)
+            elif e.build:
+                kept.append(strip_build(e.spec))
+            else:
+                kept.append(e.spec)
+        return kept, dropped
+
+
+def is_windows_only(name: str) -> bool:
+    """Whether conda package ``name`` exists only for Windows (see :data:`WINDOWS_ONLY`)."""
+    n = name.lower()
+    for pat in WINDOWS_ONLY:
+        if pat.endswith("*") and n.startswith(pat[:-1]):
+            return True
+        if n == pat:
+            return True
+    return False
+
+
+def strip_build(spec: str) -> str:
+    """Drop the build string of a MatchSpec string, keeping name and version.
+
+    ``absl-py=0.9.0=py36_0`` -> ``absl-py==0.9.0``; ``numpy 1.2 py_0`` -> ``numpy==1.2``;
+    a spec with no build is returned unchanged.
+    """
+    from rattler import MatchSpec
+
+    m = MatchSpec(spec)
+    if m.build is None or m.name is None:
+        return spec
+    name = m.name.source
+    version = m.version
+    return f"{name}{_version_text(version)}" if version else name
+
+
+def _version_text(version: str) -> str:
+    v = version.strip()
+    return v if v[:1] in "=<>!~" else f" {v}"
+
+
+def _python_version(spec: str) -> str | None:
+    """The version part of a ``python...`` MatchSpec string as written, or ``None``."""
+    m = re.match(r"^\s*python\s*(.*)$", spec)
+    rest = (m.group(1) if m else "").strip()
+    if not rest or rest == "*":
+        return None
+    if rest.startswith("=="):
+        return "==" + re.split(r"[=\s]", rest[2:].strip(), maxsplit=1)[0]
+    if rest.startswith("=") and not rest.startswith("=="):
+        rest = rest[1:]
+    return re.split(r"(?<=[^<>!~=])=|\s+", rest.strip(), maxsplit=1)[0] or None
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _err(path: Path, node: yaml.Node | None, message: str, code: str) -> EnvFileError:
+    if node is None:
+        return EnvFileError(path, message, 1, 1, code=code)
+    line, col = _mark(node)
+    end = node.end_mark
+    return EnvFileError(path, message, line, col, end_line=end.line + 1, end_column=end.column + 1,
+                        code=code)
+
+
+def _compose(path: Path) -> yaml.Node | None:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise EnvFileError(path, f"not UTF-8 text ({e.reason} at byte {e.start})", code="encoding") from e
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        what = " ".join(x for x in (e.context, e.problem) if x)
+        raise EnvFileError(path, f"YAML syntax error: {what}",
+                           mark.line + 1 if mark else None, mark.column + 1 if mark else None,
+                           code="yaml-syntax") from e
+    except yaml.YAMLError as e:
+        raise EnvFileError(path, f"YAML error: {e}", code="yaml-syntax") from e
+
+
+def _scalar(path: Path, node: yaml.Node, what: str) -> str | None:
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:null":
+            return None
+        return node.value
+    raise _err(path, node, f"{what} must be a single value, not a {_kind(node)}", "invalid-structure")
+
+
+def _kind(node: yaml.Node) -> str:
+    return {yaml.MappingNode: "mapping", yaml.SequenceNode: "list"}.get(type(node), "value")
+
+
+def _string_list(path: Path, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+        return []
+    if not isinstance(node, yaml.SequenceNode):
+        raise _err(path, node, f"`{what}` must be a list, not a {_kind(node)}", "invalid-structure")
+    out = []
+    for item in node.value:
+        v = _scalar(path, item, f"each entry of `{what}`")
+        if v is not None:
+            out.append((v, item))
+    return out
+
+
+def read_environment_yml(path: Path) -> CondaEnvSpec:
+    """Parse a conda environment file.
+
+    Args:
+        path: an ``environment.yml``/``.yaml`` (any name).
+
+    Returns:
+        A :class:`CondaEnvSpec`.
+
+    Raises:
+        EnvFileError: unreadable file, YAML syntax error (line/column of the YAML
+            mark, code ``yaml-syntax``), wrong structure (``invalid-structure``), or
+            a conda entry that is not a valid MatchSpec (its line, code
+            ``invalid-matchspec``).
+        OSError: the file cannot be read.
+    """
+    from rattler import MatchSpec
+    from rattler.exceptions import InvalidMatchSpecError
+
+    path = Path(path)
+    root = _compose(path)
+    spec = CondaEnvSpec(path=path)
+    if root is None:
+        raise EnvFileError(path, "the file is empty; expected a mapping with `dependencies:`", 1, 1,
+                           code="invalid-structure")
+    if not isinstance(root, yaml.MappingNode):
+        raise _err(path, root, f"expected a mapping (name:, channels:, dependencies:), got a {_kind(root)}",
+                   "invalid-structure")
+    seen: set[str] = set()
+    deps_node = None
+    for key_node, value in root.value:
+        key = str(key_node.value)
+        if key in seen:
+            spec.warnings.append(f"line {_mark(key_node)[0]}: duplicate key `{key}`; the last one wins.")
+        seen.add(key)
+        if key == "name":
+            v = _scalar(path, value, "`name`")
+            spec.name = v
+        elif key == "prefix":
+            spec.prefix = _scalar(path, value, "`prefix`")
+            if spec.prefix and re.match(r"^[A-Za-z]:\\", spec.prefix):
+                spec.warnings.append(f"line {_mark(key_node)[0]}: `prefix: {spec.prefix}` is a Windows path "
+                                     "from `conda env export`; it is ignored.")
+        elif key == "channels":
+            spec.channels = [c.strip() for c, _ in _string_list(path, value, "channels")]
+        elif key == "dependencies":
+            deps_node = value
+        elif key not in _KNOWN_KEYS:
+            spec.warnings.append(f"line {_mark(key_node)[0]}: unknown key `{key}` is ignored.")
+    if deps_node is None:
+        raise _err(path, root, "no `dependencies:` list", "invalid-structure")
+    if isinstance(deps_node, yaml.ScalarNode) and deps_node.tag == "tag:yaml.org,2002:null":
+        items: list[yaml.Node] = []
+    elif isinstance(deps_node, yaml.SequenceNode):
+        items = deps_node.value
+    else:
+        raise _err(path, deps_node, f"`dependencies` must be a list, not a {_kind(deps_node)}",
+                   "invalid-structure")
+    for item in items:
+        if isinstance(item, yaml.MappingNode):
+            _read_pip(path, item, spec)
+            continue
+        text = _scalar(path, item, "each dependency")
+        if text is None:
+            continue
+        text = text.strip()
+        line, col = _mark(item)
+        try:
+            ms = MatchSpec(text)
+        except InvalidMatchSpecError as e:
+            msg = str(e).split("\nCaused by:")[0]
+            raise _err(path, item, f"invalid conda dependency {text!r}: {msg}", "invalid-matchspec") from e
+        name = ms.name.normalized if ms.name is not None else text
+        dep = CondaDependency(spec=text, name=name, line=line, column=col, build=ms.build)
+        spec.entries.append(dep)
+        spec.dependencies.append(text)
+        if name == "python":
+            spec.python = _python_version(text)
+            spec.python_line = line
+    _summarise(spec)
+    return spec
+
+
+def _read_pip(path: Path, node: yaml.MappingNode, spec: CondaEnvSpec) -> None:
+    for key_node, value in node.value:
+        key = str(key_node.value)
+        if key != "pip":
+            raise _err(path, key_node, f"unexpected `{key}:` in dependencies; only a `pip:` list is allowed "
+                       "there", "invalid-structure")
+        if spec.pip_line is not None:
+            spec.warnings.append(f"line {_mark(key_node)[0]}: a second `pip:` section; both are installed.")
+        else:
+            spec.pip_line = _mark(key_node)[0]
+        for line_text, item in _string_list(path, value, "pip"):
+            line_text = line_text.strip()
+            spec.pip.append(line_text)
+            m = re.match(r"^(?:-r|--requirement)(?:\s+|=)?(.+)$", line_text)
+            if m and not line_text.startswith("--requirements"):
+                spec.pip_files.append((path.parent / m.group(1).strip()).resolve())
+            elif line_text.startswith(("-e ", "--editable")):
+                spec.warnings.append(f"line {_mark(item)[0]}: editable pip entry `{line_text}` "
+                                     "(needs the source or git; installed as written by uv).")
+
+
+def _summarise(spec: CondaEnvSpec) -> None:
+    if not spec.channels:
+        spec.warnings.append("no `channels:`; kernelenv uses the default channel list "
+                             "(KERNELENV_CONDA_CHANNELS, default conda-forge).")
+    win = spec.windows_only
+    if win:
+        names = ", ".join(e.name for e in win[:8]) + (" ..." if len(win) > 8 else "")
+        spec.warnings.append(
+            f"{len(win)} Windows-only package(s) ({names}): this looks like a `conda env export` made on "
+            "Windows; use --strip-builds to drop them on this platform.")
+    builds = spec.with_builds
+    if builds:
+        spec.warnings.append(
+            f"{len(builds)} of {len(spec.entries)} dependencies pin a build string (e.g. `{builds[0].spec}` "
+            f"on line {builds[0].line}); builds are platform-specific, use --strip-builds to drop them.")
+
+
+__all__ = ["CondaEnvSpec", "CondaDependency", "read_environment_yml", "strip_build", "is_windows_only",
+           "WINDOWS_ONLY"]
