@@ -67,7 +67,8 @@ def status(project: Project) -> StatusReport:
 
 
 def create(project: Project, *, python: str | None = None, reporter: Reporter | None = None,
-           kernel_location: KernelLocation | None = None, strip_builds: bool = False) -> StatusReport:
+           kernel_location: KernelLocation | None = None, strip_builds: bool = False,
+           wait: float = 0.0) -> StatusReport:
     """Build the project's env (from its lock when one exists, else its spec) and register its kernel.
 
     Builds aside and switches atomically: on any failure or cancel the previous env
@@ -79,6 +80,7 @@ def create(project: Project, *, python: str | None = None, reporter: Reporter | 
         reporter: progress, log and cancellation.
         kernel_location: where to write kernel.json (default: the user's Jupyter data dir).
         strip_builds: conda only: drop build strings and Windows-only packages.
+        wait: seconds to wait for another operation on the project (0: refuse at once).
 
     Raises:
         EnvFileError: an env file is malformed (file, line, message).
@@ -90,10 +92,10 @@ def create(project: Project, *, python: str | None = None, reporter: Reporter | 
     from .operations import create as _create
 
     return _create(project, python=python, reporter=reporter, kernel_location=kernel_location,
-                   strip_builds=strip_builds)
+                   strip_builds=strip_builds, wait=wait)
 
 
-def lock(project: Project, *, reporter: Reporter | None = None) -> Path:
+def lock(project: Project, *, reporter: Reporter | None = None, wait: float = 0.0) -> Path:
     """Write the project's lock file and return its path.
 
     uv.lock for pyproject projects, pylock.toml (PEP 751) for requirements/Pipfile/poetry
@@ -101,22 +103,24 @@ def lock(project: Project, *, reporter: Reporter | None = None) -> Path:
     """
     from .operations import lock as _lock
 
-    return _lock(project, reporter=reporter)
+    return _lock(project, reporter=reporter, wait=wait)
 
 
 def rebuild(project: Project, *, reporter: Reporter | None = None,
-            kernel_location: KernelLocation | None = None) -> StatusReport:
+            kernel_location: KernelLocation | None = None, python: str | None = None,
+            wait: float = 0.0) -> StatusReport:
     """Recreate the env exactly from the lock (locking first if there is none). Errors as :func:`create`."""
     from .operations import rebuild as _rebuild
 
-    return _rebuild(project, reporter=reporter, kernel_location=kernel_location)
+    return _rebuild(project, reporter=reporter, kernel_location=kernel_location, python=python,
+                    wait=wait)
 
 
-def remove(project: Project, *, reporter: Reporter | None = None) -> None:
+def remove(project: Project, *, reporter: Reporter | None = None, wait: float = 0.0) -> None:
     """Delete the env and unregister its kernel. Raises ProjectBusyError while a build runs."""
     from .operations import remove as _remove
 
-    _remove(project, reporter=reporter)
+    _remove(project, reporter=reporter, wait=wait)
 
 
 def kernel_for_notebook(notebook: Path | str, *, workspace: Path | str | None = None) -> dict:

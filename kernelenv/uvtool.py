@@ -1,0 +1,52 @@
+"""Locating and calling the uv binary shipped by the ``uv`` PyPI package."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from .errors import BackendUnavailableError
+from .progress import Reporter
+from .proc import run
+
+
+@lru_cache(maxsize=1)
+def uv_bin() -> str:
+    """Path of the uv executable: ``KERNELENV_UV``, the ``uv`` package's binary, or PATH.
+
+    Raises:
+        BackendUnavailableError: uv is nowhere to be found.
+    """
+    if os.environ.get("KERNELENV_UV"):
+        return os.environ["KERNELENV_UV"]
+    try:
+        import uv
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found:
+            return found
+    raise BackendUnavailableError("uv is not installed: `pip install uv` (kernelenv depends on it).")
+
+
+def uv_env(**extra: str) -> dict[str, str]:
+    """The environment for uv: ours, minus a VIRTUAL_ENV that would redirect it, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PYTHON", "CONDA_PREFIX")}
+    env.setdefault("UV_NO_PROGRESS", "1")
+    env.update(extra)
+    return env
+
+
+def run_uv(args: Sequence[str | os.PathLike[str]], reporter: Reporter, *, step: str,
+           cwd: Path | None = None, env: dict[str, str] | None = None, error: str | None = None) -> str:
+    """Run ``uv <args>`` (argument list, no shell), streaming output to ``reporter``.
+
+    Raises:
+        BuildError: uv failed (message carries uv's last line, e.g. an unreachable index).
+        CancelledError: cancelled.
+    """
+    return run([uv_bin(), *args], reporter, step=step, cwd=cwd, env=env or uv_env(), error=error)
