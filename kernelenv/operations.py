@@ -96,7 +96,7 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
     if previous and previous != build_dir:
         shutil.rmtree(previous, ignore_errors=True)
     reporter.step("done", 1.0, f"{project.name}: env ready, kernel {name}")
-    return project_status(project)
+    return project_status(project, check_lock=False)
 
 
 def create(project: Project, *, python: str | None = None, reporter: Reporter | None = None,

@@ -69,16 +69,21 @@ def spec_inputs(project: Project) -> list[Path]:
     return [f.path for f in project.files_of(FileRole.SPEC, FileRole.PYTHON)]
 
 
-def project_status(project: Project) -> StatusReport:
-    """Compute the env's status (see the module docstring for the rules)."""
+def project_status(project: Project, *, check_lock: bool = True) -> StatusReport:
+    """Compute the env's status (see the module docstring for the rules).
+
+    Args:
+        check_lock: report ``building`` while another operation holds the project's
+            lock; the operation itself passes False to report its own result.
+    """
     root = project.root
     kernel = project.kernel_name
     state = read_state(root)
     backend = state.get("backend") if state else None
-    if is_locked(root):
+    if check_lock and is_locked(root):
         return StatusReport(Status.BUILDING, "An operation is running on this project.",
                             kernel_name=kernel, backend=backend)
-    if not state:
+    if not state or "build" not in state:
         return StatusReport(Status.MISSING, "No env yet: run `kernelenv create`.",
                             kernel_name=kernel)
     kind = state.get("env_kind", project.backend.env_kind)
