@@ -743,7 +743,8 @@ def _python_request(project: Project, active: dict[Path, str], parsed: _Parsed
 
 def _info_warnings(project: Project, active: dict[Path, str], parsed: _Parsed) -> None:
     """Warnings for files that are reported but never run, and the specs' own warnings;
-    also parses every spec/lock so syntax errors surface at detection time."""
+    also parses every used spec so syntax errors surface at detection time (lock files,
+    which can be megabytes, are read by the backend at create/rebuild time)."""
     from .parsers.errors_util import read_text
 
     for p, k in sorted(active.items()):
@@ -787,11 +788,6 @@ def _validate(project: Project, active: dict[Path, str], parsed: _Parsed) -> Non
             pp = _pyproject(parsed, p)
             if pp is not None:
                 parsed.warnings.extend(pp.warnings)
-    if project.lock is not None and active.get(project.lock) in ("uv.lock", "pylock", "Pipfile.lock",
-                                                                  "poetry.lock"):
-        from .parsers.locks import read_pins
-
-        parsed.parse(project.lock, read_pins)
 
 
 def _claimed_by(project: Project) -> list[str]:
