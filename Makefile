@@ -10,7 +10,7 @@ setup: setup-python setup-lab setup-vscode setup-browser
 setup-python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install -e '.[test,docs]'
 
 # JupyterLab extension (owned by the labextension work).
 setup-lab:
