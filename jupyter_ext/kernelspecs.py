@@ -1,0 +1,250 @@
+"""A KernelSpecManager that adds project envs and existing conda envs/venvs to Jupyter's kernels.
+
+``KernelenvKernelSpecManager`` wraps another manager (``wrapped_class``, default
+jupyter_client's own), so it composes with e.g. nb_conda_kernels instead of competing
+for ``ServerApp.kernel_spec_manager_class``. On top of the wrapped manager's kernels it
+lists:
+
+* the built envs of the projects under the server's root_dir (from each project's
+  ``.kernelenv/state.json``), even when their kernel.json is not on this server's path;
+* conda envs and virtualenvs with ipykernel (see :mod:`jupyter_ext.envscan`), named like
+  nb_conda_kernels (``conda-env-NAME-py``);
+* the portable "Python (project env)" kernel (``kernelenv-project``) when it is not installed.
+
+Kernels kernelenv registered whose interpreter is gone (stale) are hidden. Everything is
+cached and revalidated by file mtimes on each call (a handful of ``stat`` calls), never
+by a timer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterable
+
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
+from traitlets import Type
+
+from kernelenv.kernels import METADATA_KEY, display_name
+from kernelenv.layout import live_link, python_in, state_file
+from kernelenv.model import Project
+from kernelenv.state import read_state
+
+from . import envscan
+from .settings import Kernelenv
+
+PORTABLE_NAME = "kernelenv-project"
+PROVISIONER_NAME = "kernelenv-project"
+
+#: The portable kernelspec; identical to the shipped jupyter-config/kernels/kernelenv-project/kernel.json.
+PORTABLE_SPEC: dict[str, Any] = {
+    "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    "display_name": "Python (project env)",
+    "language": "python",
+    "interrupt_mode": "signal",
+    "metadata": {"kernel_provisioner": {"provisioner_name": PROVISIONER_NAME, "config": {}}},
+}
+
+
+def _mtime(path: Path | str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+
+
+def _resources_dir() -> str:
+    try:
+        from ipykernel.kernelspec import RESOURCES
+
+        return RESOURCES
+    except ImportError:  # pragma: no cover - ipykernel is a dependency
+        return str(Path(__file__).parent)
+
+
+def is_stale(spec: dict[str, Any]) -> bool:
+    """Whether ``spec`` is a kernelenv-registered kernel whose interpreter no longer exists."""
+    meta = (spec.get("metadata") or {}).get(METADATA_KEY)
+    argv = spec.get("argv") or []
+    if not meta or not argv:
+        return False
+    return os.path.isabs(argv[0]) and not os.path.exists(argv[0])
+
+
+class KernelenvKernelSpecManager(KernelSpecManager):
+    """Jupyter's kernel list plus project envs, conda envs and venvs (see the module docstring).
+
+    Set by the kernelenv server extension; configure with ``c.Kernelenv.*`` and
+    ``c.KernelenvKernelSpecManager.wrapped_class``.
+    """
+
+    wrapped_class = Type(
+        default_value=KernelSpecManager, klass=KernelSpecManager, config=True,
+        help="""The KernelSpecManager whose kernels are listed besides kernelenv's
+        (e.g. nb_conda_kernels.CondaKernelSpecManager). Default: jupyter_client's.""",
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.kernelenv = Kernelenv(parent=self)
+        cls = self.wrapped_class
+        if issubclass(cls, KernelenvKernelSpecManager):
+            cls = KernelSpecManager
+        self.wrapped = cls(parent=self)
+        self._plain = type(self.wrapped) is KernelSpecManager
+        self._lock = threading.Lock()
+        self._json_cache: dict[str, tuple[int | None, dict[str, Any]]] = {}
+        self._projects: dict[Path, Project] = {}
+        self._project_cache: dict[Path, tuple[int | None, dict[str, Any] | None]] = {}
+        self._scan_key: tuple | None = None
+        self._candidates: list[tuple[Path, str]] = []
+        self._env_cache: dict[Path, tuple[tuple, envscan.FoundEnv | None]] = {}
+
+    # ----- projects fed by the server extension -----------------------------------------
+    def note_projects(self, projects: Iterable[Project], under: Path | None = None) -> None:
+        """Remember the projects detection found (``under``: the folder that was scanned,
+        whose previously known projects not in ``projects`` are forgotten)."""
+        projects = list(projects)
+        with self._lock:
+            if under is not None:
+                for root in [r for r in self._projects if r == under or under in r.parents]:
+                    del self._projects[root]
+            for p in projects:
+                self._projects[p.root] = p
+
+    def _project_spec(self, project: Project) -> dict[str, Any] | None:
+        root = project.root
+        key = _mtime(state_file(root))
+        cached = self._project_cache.get(root)
+        if cached is None or cached[0] != key:
+            spec = None
+            state = read_state(root) if key is not None else None
+            if state and state.get("kernel_name"):
+                kind = state.get("env_kind", project.backend.env_kind)
+                link = live_link(root, kind)
+                spec = {
+                    "argv": [str(python_in(link, kind)), "-m", "ipykernel_launcher", "-f",
+                             "{connection_file}"],
+                    "display_name": display_name(project, state.get("python_version")),
+                    "language": "python",
+                    "interrupt_mode": "signal",
+                    "env": {},
+                    "metadata": {"debugger": True, METADATA_KEY: {
+                        "project": str(root), "name": project.name,
+                        "backend": state.get("backend"), "env": str(link)}},
+                    "_name": state["kernel_name"],
+                }
+            cached = (key, spec)
+            self._project_cache[root] = cached
+        return cached[1]
+
+    # ----- conda envs and venvs -----------------------------------------------------------
+    def _found_envs(self) -> list[envscan.FoundEnv]:
+        s = self.kernelenv
+        conda_dirs = list(s.conda_envs_dirs)
+        venv_dirs = list(s.venv_dirs)
+        key = tuple(_mtime(p) for p in envscan.scan_watch_list(conda_dirs, venv_dirs))
+        if key != self._scan_key:
+            cands = [(p, "conda") for p in envscan.conda_candidates(conda_dirs)]
+            cands += [(p, "venv") for p in envscan.venv_candidates(venv_dirs)]
+            self._candidates, self._scan_key = cands, key
+        out = []
+        for prefix, kind in self._candidates:
+            ekey = tuple(_mtime(p) for p in envscan.watch_paths(prefix))
+            cached = self._env_cache.get(prefix)
+            if cached is None or cached[0] != ekey:
+                cached = (ekey, envscan.check_env(prefix, kind))
+                self._env_cache[prefix] = cached
+            if cached[1] is not None:
+                out.append(cached[1])
+        return out
+
+    # ----- what kernelenv adds ------------------------------------------------------------
+    def extra_specs(self) -> dict[str, tuple[str, dict[str, Any]]]:
+        """``{name: (resource_dir, spec dict)}`` of the kernels kernelenv adds (stale ones left out)."""
+        res = _resources_dir()
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        if self.kernelenv.list_project_envs:
+            with self._lock:
+                projects = list(self._projects.values())
+            for project in projects:
+                spec = self._project_spec(project)
+                if spec is not None and os.path.exists(spec["argv"][0]):
+                    clean = {k: v for k, v in spec.items() if k != "_name"}
+                    out.setdefault(spec["_name"], (res, clean))
+        if self.kernelenv.list_conda_envs:
+            for env in self._found_envs():
+                out.setdefault(env.name, (res, env.spec()))
+        out.setdefault(PORTABLE_NAME, (res, json.loads(json.dumps(PORTABLE_SPEC))))
+        return out
+
+    # ----- KernelSpecManager interface ----------------------------------------------------
+    def _read_spec(self, name: str, resource_dir: str) -> dict[str, Any] | None:
+        path = os.path.join(resource_dir, "kernel.json")
+        key = _mtime(path)
+        cached = self._json_cache.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        try:
+            if key is None:  # e.g. the native python3 kernel served from ipykernel's resources
+                spec = self.wrapped.get_kernel_spec(name).to_dict()
+            else:
+                spec = KernelSpec.from_resource_dir(resource_dir).to_dict()
+        except Exception as e:  # a broken kernel.json hides that kernel only
+            self.log.warning("kernelenv: skipping kernelspec %s: %s", resource_dir, e)
+            return None
+        self._json_cache[path] = (key, spec)
+        return spec
+
+    def get_all_specs(self) -> dict[str, dict[str, Any]]:
+        """``{name: {"resource_dir": str, "spec": dict}}`` of every kernel (stale ones hidden)."""
+        out: dict[str, dict[str, Any]] = {}
+        if self._plain:
+            for name, rdir in self.wrapped.find_kernel_specs().items():
+                spec = self._read_spec(name, rdir)
+                if spec is not None and not is_stale(spec):
+                    out[name] = {"resource_dir": rdir, "spec": dict(spec)}
+        else:
+            for name, info in self.wrapped.get_all_specs().items():
+                if not is_stale(info.get("spec") or {}):
+                    out[name] = info
+        for name, (rdir, spec) in self.extra_specs().items():
+            if name not in out:
+                out[name] = {"resource_dir": rdir, "spec": spec}
+        return out
+
+    def find_kernel_specs(self) -> dict[str, str]:
+        """``{name: resource_dir}`` of every kernel (stale ones hidden)."""
+        return {name: info["resource_dir"] for name, info in self.get_all_specs().items()}
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        """The spec of ``kernel_name``.
+
+        Raises:
+            NoSuchKernel: unknown, or a kernelenv kernel whose env is gone.
+        """
+        try:
+            spec = self.wrapped.get_kernel_spec(kernel_name)
+        except NoSuchKernel:
+            spec = None
+        if spec is not None and not is_stale(spec.to_dict()):
+            return spec
+        extras = self.extra_specs()
+        hit = extras.get(kernel_name)
+        if hit is None:
+            lower = kernel_name.lower()
+            hit = next((v for k, v in extras.items() if k.lower() == lower), None)
+        if hit is not None:
+            rdir, d = hit
+            return KernelSpec(resource_dir=rdir, **d)
+        raise NoSuchKernel(kernel_name)
+
+    def remove_kernel_spec(self, name: str) -> str:
+        """Remove an installed kernelspec through the wrapped manager."""
+        return self.wrapped.remove_kernel_spec(name)
+
+    def install_kernel_spec(self, *args: Any, **kwargs: Any) -> str:
+        """Install a kernelspec through the wrapped manager."""
+        return self.wrapped.install_kernel_spec(*args, **kwargs)
