@@ -151,7 +151,7 @@ def strip_build(spec: str) -> str:
     m = MatchSpec(spec)
     if m.build is None or m.name is None:
         return spec
-    name = m.name.source
+    name = m.name.normalized
     version = m.version
     return f"{name}{_version_text(version)}" if version else name
 

@@ -1,0 +1,519 @@
+"""The conda backend without conda: solve and install conda envs with py-rattler.
+
+py-rattler (PyPI ``py-rattler``, import ``rattler``) is the library behind pixi: it
+fetches repodata (:class:`rattler.Gateway`), solves (:func:`rattler.solve`) and links
+packages into a prefix (:func:`rattler.install`). Its API is async; each call runs
+with :func:`asyncio.run` in the calling (worker) thread, and the reporter's cancel
+flag cancels the running coroutine.
+
+* ``build`` from a spec (environment.yml or pixi.toml): channels as written
+  (``nodefaults`` dropped, channel-less files use :func:`~kernelenv.conda_channels.default_channels`),
+  solve for this platform, install, then the ``pip:`` lines with uv. ipykernel is
+  added when the project does not ask for it: as a conda package when the channels
+  have one, else with uv (private/local channels often do not).
+* ``build`` from a lock (conda-lock.yml, ``@EXPLICIT``, pixi.lock): install exactly
+  the records for this platform (no solve), then the pip entries with uv
+  (``--no-deps``, hashes), then check ``conda-meta`` holds exactly the lock's records.
+* ``lock``: solve for each of :func:`~kernelenv.conda_channels.lock_platforms` and
+  write ``conda-lock.yml`` in conda-lock's v1 format, pip entries included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any, Awaitable, Callable, TypeVar
+
+from ..conda_channels import channel_url, current_platform, lock_platforms, resolve_channels, virtual_packages
+from ..conda_meta import conda_records, installed as _installed, normalize
+from ..conda_pip import install_locked_pip, install_pip, lock_pip
+from ..conda_request import CondaRequest, is_pixi, read_request
+from ..errors import BuildError, CancelledError, EnvFileError
+from ..interpreters import Interpreter
+from ..model import Project
+from ..parsers.condalock import LockedPackage, is_explicit_lock, read_conda_lock, read_explicit, write_conda_lock
+from ..progress import Reporter
+from .base import Builder
+
+T = TypeVar("T")
+
+_FNAME = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?P<ext>tar\.bz2|conda)$")
+
+
+def run_async(factory: Callable[[], Awaitable[T]], reporter: Reporter) -> T:
+    """Run the coroutine ``factory()`` to completion in this thread, cancellable by ``reporter``.
+
+    Uses :func:`asyncio.run`; when this thread already runs an event loop, a helper
+    thread runs it instead (the caller still blocks).
+
+    Raises:
+        CancelledError: the reporter was cancelled (the coroutine is cancelled).
+    """
+    reporter.check_cancelled()
+
+    async def guarded() -> T:
+        task = asyncio.ensure_future(factory())
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.2)
+            if reporter.cancelled and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except BaseException:
+                    pass
+                raise CancelledError("Cancelled; the previous environment is unchanged.")
+        return task.result()
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(guarded())
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(guarded())
+        except BaseException as e:  # re-raised in the caller's thread
+            box["error"] = e
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _reason(e: BaseException) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    causes = [ln.removeprefix("Caused by:").strip() for ln in lines if ln.startswith("Caused by:")]
+    return causes[-1] if causes else (lines[0] if lines else type(e).__name__)
+
+
+class RattlerBuilder(Builder):
+    """Conda envs built with py-rattler; see the module docstring."""
+
+    env_kind = "conda"
+
+    def __init__(self) -> None:
+        self._python_override: str | None = None
+
+    # ----------------------------------------------------------------- python
+    def select_python(self, project: Project, override: str | None) -> Interpreter | None:
+        """Conda installs its own python: always ``None``.
+
+        ``override`` (``--python``) must be a version (``3.12``); it replaces the
+        spec's python entry.
+
+        Raises:
+            BuildError: ``override`` is a path (conda envs bring their own interpreter).
+        """
+        if override and ("/" in override or "\\" in override):
+            raise BuildError("prepare", f"--python {override}: conda envs install their own Python; "
+                             "pass a version such as 3.12 instead of a path.")
+        self._python_override = override
+        return None
+
+    # ------------------------------------------------------------------ build
+    def build(self, project: Project, prefix: Path, *, interpreter: Interpreter | None,
+              from_lock: bool, reporter: Reporter, strip_builds: bool = False) -> None:
+        """Build the conda prefix (see the module docstring).
+
+        Raises:
+            EnvFileError: bad spec/lock file, unsatisfiable specs (with the lines
+                involved), a lock without this platform.
+            BuildError: unreachable channel (names it and its URL), install or uv failure.
+            CancelledError: cancelled.
+        """
+        if from_lock and project.lock is not None and project.lock.exists():
+            self._build_from_lock(project, prefix, reporter)
+        else:
+            self._build_from_spec(project, prefix, reporter, strip_builds)
+
+    def _request(self, project: Project, platform: str, strip_builds: bool) -> CondaRequest:
+        req = read_request(project, strip_builds=strip_builds, platform=platform)
+        if self._python_override:
+            req = req.with_python(self._python_override)
+        return req
+
+    def _build_from_spec(self, project: Project, prefix: Path, reporter: Reporter, strip_builds: bool) -> None:
+        import rattler
+
+        plat = current_platform()
+        reporter.step("read", 0.05, f"Reading {project.spec.name if project.spec else 'the spec'}")
+        req = self._request(project, plat, strip_builds)
+        for w in req.warnings:
+            reporter.log(f"warning: {w}")
+        channels = resolve_channels(req.channels, plat)
+        gateway = rattler.Gateway(show_progress=False)
+        specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
+        records = self._solve(req, specs, channels, plat, gateway, reporter, for_lock=False)
+        reporter.check_cancelled()
+        self._install(records, prefix, plat, reporter)
+        reporter.check_cancelled()
+        install_pip(prefix, pip, req.pip_cwd or req.source.parent, reporter)
+
+    def _with_ipykernel(self, req: CondaRequest, channels: list[str], platform: str, gateway: Any,
+                        reporter: Reporter) -> tuple[list[str], list[str]]:
+        """The specs and pip lines, plus ipykernel (conda when the channels have it, else uv)."""
+        specs, pip = list(req.specs), list(req.pip)
+        if req.ipykernel_declared:
+            return specs, pip
+        if self._channels_have(gateway, channels, platform, "ipykernel", req, reporter):
+            reporter.log("kernelenv: adding ipykernel (conda) so the env can run as a Jupyter kernel")
+            specs.append("ipykernel")
+        else:
+            reporter.log("kernelenv: the channels have no ipykernel; adding it to the pip entries (installed with uv)")
+            pip.append("ipykernel")
+        return specs, pip
+
+    def _channels_have(self, gateway: Any, channels: list[str], platform: str, name: str,
+                       req: CondaRequest, reporter: Reporter) -> bool:
+        try:
+            result = run_async(lambda: gateway.query(channels, [platform, "noarch"], [name], recursive=False),
+                               reporter)
+        except CancelledError:
+            raise
+        except Exception as e:
+            raise self._channel_error(e, channels, req) from e
+        return any(len(per_channel) > 0 for per_channel in result)
+
+    # ------------------------------------------------------------------ solve
+    def _solve(self, req: CondaRequest, specs: list[str], channels: list[str], platform: str, gateway: Any,
+               reporter: Reporter, *, for_lock: bool) -> list:
+        import rattler
+        from rattler.exceptions import SolverError
+
+        reporter.step("solve", 0.2, f"Solving {len(specs)} conda specs for {platform} "
+                      f"({', '.join(channels)})")
+        vps = virtual_packages(platform, for_lock=for_lock)
+        try:
+            return run_async(lambda: rattler.solve(channels, specs, gateway=gateway,
+                                                   platforms=[platform, "noarch"], virtual_packages=vps),
+                             reporter)
+        except CancelledError:
+            raise
+        except SolverError as e:
+            raise self._unsatisfiable(e, req, specs, platform) from e
+        except Exception as e:
+            raise self._channel_error(e, channels, req) from e
+
+    @staticmethod
+    def _unsatisfiable(e: Exception, req: CondaRequest, specs: list[str], platform: str) -> EnvFileError:
+        explanation = str(e).strip()
+        words = set(re.findall(r"[A-Za-z0-9_.\-]+", explanation.lower()))
+        involved = [(s, req.lines.get(_spec_name(s))) for s in specs if _spec_name(s) in words]
+        where = "; ".join(f"line {ln}: `{s}`" if ln else f"`{s}` (added by kernelenv)" for s, ln in involved)
+        first = next((ln for _, ln in involved if ln), None)
+        msg = f"the conda specs cannot be solved for {platform}: {explanation}"
+        if where:
+            msg += f" Specs involved: {where}."
+        return EnvFileError(req.source, msg, first, None, code="unsatisfiable")
+
+    @staticmethod
+    def _channel_error(e: Exception, channels: list[str], req: CondaRequest) -> BuildError:
+        text = str(e)
+        hit = None
+        for c in channels:
+            try:
+                url = channel_url(c)
+            except Exception:
+                url = c
+            if url.rstrip("/") in text or c in text:
+                hit = (c, url)
+                break
+        reason = _reason(e)
+        if hit:
+            msg = f"Channel {hit[0]!r} ({hit[1]}) is unreachable: {reason}. The env was not changed."
+        else:
+            urls = ", ".join(f"{c} ({_safe_url(c)})" for c in channels)
+            msg = f"Fetching the channels' package index failed ({urls}): {reason}. The env was not changed."
+        return BuildError("solve", f"{req.source.name}: {msg}", text[-2000:])
+
+    # ---------------------------------------------------------------- install
+    def _install(self, records: list, prefix: Path, platform: str, reporter: Reporter) -> None:
+        import rattler
+
+        reporter.step("install", 0.5, f"Installing {len(records)} conda packages")
+        # requested_specs is not passed: py-rattler 0.28 rejects its own MatchSpec objects there.
+        try:
+            run_async(lambda: rattler.install(records, prefix, show_progress=False, execute_link_scripts=False),
+                      reporter)
+        except CancelledError:
+            raise
+        except Exception as e:
+            raise BuildError("install", f"Installing the conda packages failed: {_reason(e)}", str(e)[-2000:]) from e
+
+    # -------------------------------------------------------------- from lock
+    def _build_from_lock(self, project: Project, prefix: Path, reporter: Reporter) -> None:
+        assert project.lock is not None
+        plat = current_platform()
+        reporter.step("read", 0.05, f"Reading {project.lock.name}")
+        records, pip = locked_records(project.lock, plat, project.environment)
+        names = {normalize(r.name.normalized) for r in records} | {normalize(p.name) for p in pip}
+        if "ipykernel" not in names:
+            raise BuildError("install", f"{project.lock.name} does not include ipykernel for {plat}, so the env "
+                             "could not run as a kernel; run `kernelenv lock` (kernelenv adds ipykernel when "
+                             "it locks) and then `kernelenv rebuild`.")
+        self._install(records, prefix, plat, reporter)
+        reporter.check_cancelled()
+        install_locked_pip(prefix, pip, reporter)
+        reporter.step("verify-lock", 0.85, "Checking conda-meta matches the lock")
+        check_matches_lock(prefix, records, project.lock)
+
+    # ------------------------------------------------------------------- lock
+    def lock(self, project: Project, reporter: Reporter) -> Path:
+        """Solve for every lock platform and write ``conda-lock.yml`` beside the spec.
+
+        Raises:
+            EnvFileError: bad spec, unsatisfiable on some platform (named).
+            BuildError: pixi projects (pixi writes pixi.lock), unreachable channel, uv failure.
+        """
+        import rattler
+
+        if project.spec is not None and is_pixi(project.spec):
+            raise BuildError("lock", "pixi projects are locked by pixi (`pixi lock` writes pixi.lock); "
+                             "kernelenv installs from pixi.lock but does not write it.")
+        platforms = lock_platforms()
+        gateway = rattler.Gateway(show_progress=False)
+        packages: list[LockedPackage] = []
+        hashes: dict[str, str] = {}
+        all_channels: list[str] = []
+        req = None
+        for i, plat in enumerate(platforms):
+            reporter.check_cancelled()
+            req = self._request(project, plat, False)
+            channels = resolve_channels(req.channels, plat)
+            for c in channels:
+                if c not in all_channels:
+                    all_channels.append(c)
+            specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
+            reporter.step("solve", i / max(1, len(platforms)), f"Locking for {plat}")
+            records = self._solve(req, specs, channels, plat, gateway, reporter, for_lock=True)
+            conda = [_locked_from_record(r, plat) for r in records]
+            packages += sorted(conda, key=lambda p: p.name)
+            if pip:
+                py = next((r for r in records if r.name.normalized == "python"), None)
+                if py is None:
+                    raise BuildError("lock", f"the {plat} solve has no python, so the pip: entries cannot be "
+                                     "locked; add python to the dependencies.")
+                pyver = ".".join(str(py.version).split(".")[:2])
+                packages += lock_pip(pip, req.pip_cwd or req.source.parent, plat, pyver, reporter)
+            hashes[plat] = _content_hash(req, channels, specs, pip, plat)
+        assert req is not None
+        path = req.source.parent / "conda-lock.yml"
+        write_conda_lock(path, platforms=platforms, channels=all_channels, sources=[req.source.name],
+                         content_hash=hashes, packages=packages)
+        return path
+
+    # -------------------------------------------------------------- inspection
+    def installed(self, prefix: Path) -> dict[str, str]:
+        """``{normalized name: version}`` from ``conda-meta`` plus pip/uv dist-info (file reads only)."""
+        return _installed(prefix)
+
+    def locked_packages(self, project: Project) -> dict[str, str] | None:
+        """``{normalized name: version}`` the lock pins for this platform, or ``None``."""
+        if project.lock is None or not project.lock.exists():
+            return None
+        try:
+            pk = locked_entries(project.lock, current_platform(), project.environment)
+        except (EnvFileError, OSError):
+            return None
+        return {normalize(p.name): p.version for p in pk}
+
+    def lock_outdated(self, project: Project) -> str | None:
+        """Why the lock no longer satisfies the spec (file reads only), else ``None``.
+
+        Each conda spec of the spec file must name a locked package of this platform
+        whose version matches the spec's version, and each pip requirement must be locked.
+        """
+        if project.lock is None or project.spec is None or not project.lock.exists():
+            return None
+        plat = current_platform()
+        try:
+            req = read_request(project, strip_builds=True, platform=plat)
+            locked = locked_entries(project.lock, plat, project.environment)
+        except (EnvFileError, OSError):
+            return None
+        if not locked:
+            return f"{project.lock.name} has no packages for {plat}: run `kernelenv lock`."
+        return compare_spec_with_lock(req, locked, project.lock.name)
+
+
+# ---------------------------------------------------------------------- helpers
+def _safe_url(c: str) -> str:
+    try:
+        return channel_url(c)
+    except Exception:
+        return c
+
+
+def _spec_name(spec: str) -> str:
+    from rattler import MatchSpec
+
+    try:
+        ms = MatchSpec(spec)
+    except Exception:
+        return spec.split()[0].lower()
+    return ms.name.normalized if ms.name is not None else spec
+
+
+def _content_hash(req: CondaRequest, channels: list[str], specs: list[str], pip: list[str], platform: str) -> str:
+    doc = {"channels": channels, "specs": sorted(specs), "pip": pip, "platform": platform}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _locked_from_record(r: Any, platform: str) -> LockedPackage:
+    deps: dict[str, str] = {}
+    for d in r.depends:
+        name, _, rest = d.strip().partition(" ")
+        deps[name] = rest.strip()
+    return LockedPackage(name=r.name.normalized, version=str(r.version), manager="conda", platform=platform,
+                         url=str(r.url), md5=r.md5.hex() if r.md5 else None,
+                         sha256=r.sha256.hex() if r.sha256 else None, dependencies=deps)
+
+
+def record_from_locked(p: LockedPackage) -> Any:
+    """A :class:`rattler.RepoDataRecord` for a locked conda entry (name/version/build from its file name).
+
+    Raises:
+        EnvFileError: the URL does not end in ``<name>-<version>-<build>.conda|.tar.bz2``.
+    """
+    import rattler
+    from rattler import PackageRecord, RepoDataRecord
+
+    url = p.url
+    parts = url.rstrip("/").rsplit("/", 2)
+    m = _FNAME.match(parts[-1])
+    if not m or len(parts) < 3:
+        raise EnvFileError(Path(p.url), f"locked package {p.name}: URL {url} is not a conda package file",
+                           code="invalid-lock")
+    subdir = parts[-2]
+    depends = [f"{k} {v}".strip() for k, v in p.dependencies.items()]
+    pr = PackageRecord(m.group("name"), m.group("version"), rattler.BuildString(m.group("build")), 0, subdir,
+                       depends=depends, md5=bytes.fromhex(p.md5) if p.md5 else None,
+                       sha256=bytes.fromhex(p.sha256) if p.sha256 else None)
+    return RepoDataRecord(pr, parts[-1], url, parts[0] + "/")
+
+
+def _lock_kind(path: Path) -> str:
+    if path.name == "pixi.lock":
+        return "pixi"
+    if is_explicit_lock(path):
+        return "explicit"
+    return "conda-lock"
+
+
+def locked_entries(lock: Path, platform: str, environment: str | None = None) -> list[LockedPackage]:
+    """Every entry (conda and pip) the lock holds for ``platform``.
+
+    Raises:
+        EnvFileError: the lock cannot be read.
+    """
+    kind = _lock_kind(lock)
+    if kind == "pixi":
+        from ..parsers.pixi import read_pixi_lock
+
+        pl = read_pixi_lock(lock)
+        return pl.environments.get(environment or "default", {}).get(platform, [])
+    if kind == "explicit":
+        ex = read_explicit(lock)
+        return [p for p in ex.packages if ex.platform in (None, platform)]
+    return read_conda_lock(lock).for_platform(platform)
+
+
+def locked_records(lock: Path, platform: str, environment: str | None = None) -> tuple[list, list[LockedPackage]]:
+    """The rattler records (conda) and pip entries to install from ``lock`` for ``platform``.
+
+    Raises:
+        EnvFileError: unreadable lock, or no packages for ``platform`` (lists the
+            platforms it has; code ``platform-not-locked``).
+    """
+    import rattler
+
+    kind = _lock_kind(lock)
+    if kind == "pixi":
+        lf = rattler.LockFile.from_path(lock)
+        env = lf.environment(environment or "default")
+        if env is None:
+            names = ", ".join(n for n, _ in lf.environments())
+            raise EnvFileError(lock, f"pixi.lock has no environment {environment!r} (it has {names})",
+                               code="unknown-environment")
+        lplat = next((p for p in env.platforms() if p.name == platform), None)
+        if lplat is None:
+            have = ", ".join(p.name for p in env.platforms())
+            raise EnvFileError(lock, f"pixi.lock has no packages for {platform} (it covers {have}); "
+                               "re-solve with pixi or use the environment.yml", code="platform-not-locked")
+        from ..parsers.pixi import read_pixi_lock
+
+        pip = [p for p in read_pixi_lock(lock).environments[environment or "default"][platform]
+               if p.manager == "pip"]
+        return list(env.conda_repodata_records_for_platform(lplat) or []), pip
+    if kind == "explicit":
+        ex = read_explicit(lock)
+        if ex.platform and ex.platform != platform:
+            raise EnvFileError(lock, f"this @EXPLICIT file is for {ex.platform}, not {platform}",
+                               code="platform-not-locked")
+        return [record_from_locked(p) for p in ex.packages], []
+    cl = read_conda_lock(lock)
+    conda = cl.for_platform(platform, "conda")
+    if not conda:
+        raise EnvFileError(lock, f"{lock.name} has no packages for {platform} (it covers "
+                           f"{', '.join(cl.platforms)}): run `kernelenv lock` to re-solve",
+                           code="platform-not-locked")
+    return [record_from_locked(p) for p in conda], cl.for_platform(platform, "pip")
+
+
+def check_matches_lock(prefix: Path, records: list, lock: Path) -> None:
+    """Assert ``prefix/conda-meta`` holds exactly ``records`` (name, version, build).
+
+    Raises:
+        BuildError: step ``verify-lock``, listing what is missing and what is extra.
+    """
+    want = {(r.name.normalized, str(r.version), str(r.build)) for r in records}
+    have = {(r.name, r.version, r.build) for r in conda_records(prefix)}
+    if want != have:
+        missing = sorted(want - have)
+        extra = sorted(have - want)
+        raise BuildError("verify-lock", f"the installed conda packages differ from {lock.name}: "
+                         f"missing {missing[:10]}, unexpected {extra[:10]}")
+
+
+def compare_spec_with_lock(req: CondaRequest, locked: list[LockedPackage], lock_name: str) -> str | None:
+    """A reason when a spec entry is not satisfied by the lock's entries, else ``None``."""
+    import rattler
+    from rattler import MatchSpec, PackageRecord
+
+    conda = {normalize(p.name): p for p in locked if p.manager == "conda"}
+    pip = {normalize(p.name) for p in locked if p.manager == "pip"} | set(conda)
+    for spec in req.specs:
+        ms = MatchSpec(spec)
+        name = ms.name.normalized if ms.name is not None else spec
+        p = conda.get(normalize(name))
+        if p is None:
+            return f"{req.source.name} asks for {spec!r}, which {lock_name} does not pin: run `kernelenv lock`."
+        m = _FNAME.match(p.filename)
+        build = m.group("build") if m else "0"
+        rec = PackageRecord(p.name, p.version, rattler.BuildString(build), 0,
+                            p.url.rstrip("/").rsplit("/", 2)[-2] if "/" in p.url else "noarch")
+        plain = MatchSpec(f"{name} {ms.version}" if ms.version else name)
+        if not plain.matches(rec):
+            return (f"{lock_name} pins {p.name} {p.version}, which does not satisfy {spec!r} in "
+                    f"{req.source.name}: run `kernelenv lock`.")
+    for name in req.pip_names():
+        if name not in pip:
+            return f"{req.source.name} asks for pip package {name!r}, which {lock_name} does not pin: run `kernelenv lock`."
+    return None
+
+
+__all__ = ["RattlerBuilder", "run_async", "locked_records", "locked_entries", "record_from_locked",
+           "check_matches_lock", "compare_spec_with_lock"]

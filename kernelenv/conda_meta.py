@@ -1,0 +1,100 @@
+"""What is installed in a conda prefix, read from files only (no conda, no Python run).
+
+``<prefix>/conda-meta/<name>-<version>-<build>.json`` is the record conda, mamba and
+rattler write for every installed conda package (its ``name``, ``version``, ``build``,
+``url``, ``md5``/``sha256``). Packages pip/uv installed on top are found by their
+``*.dist-info`` folders (PEP 376/627) whose ``INSTALLER`` is not ``conda``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from email.parser import HeaderParser
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CondaRecord:
+    """One installed conda package (from ``conda-meta``).
+
+    Args:
+        name, version, build: from the record.
+        url: where it came from (``""`` when the record has none).
+        sha256, md5: hex digests or ``None``.
+    """
+
+    name: str
+    version: str
+    build: str
+    url: str
+    sha256: str | None = None
+    md5: str | None = None
+
+    @property
+    def filename(self) -> str:
+        """``<name>-<version>-<build>`` plus the archive extension of :attr:`url`."""
+        return self.url.rstrip("/").rsplit("/", 1)[-1] if self.url else f"{self.name}-{self.version}-{self.build}"
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalized name (also used for conda names, which are already lower-case)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def conda_records(prefix: Path) -> list[CondaRecord]:
+    """The conda packages installed in ``prefix``, sorted by name (empty when none)."""
+    out = []
+    meta = prefix / "conda-meta"
+    if not meta.is_dir():
+        return out
+    for f in sorted(meta.glob("*.json")):
+        try:
+            d = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(d, dict) or "name" not in d:
+            continue
+        out.append(CondaRecord(name=str(d["name"]), version=str(d.get("version", "")),
+                               build=str(d.get("build", "")), url=str(d.get("url") or ""),
+                               sha256=d.get("sha256"), md5=d.get("md5")))
+    return sorted(out, key=lambda r: r.name)
+
+
+def site_packages(prefix: Path) -> list[Path]:
+    """The prefix's ``site-packages`` folders (``lib/pythonX.Y/site-packages``, ``Lib/site-packages``)."""
+    found = sorted(prefix.glob("lib/python*/site-packages"))
+    win = prefix / "Lib" / "site-packages"
+    return found + ([win] if win.is_dir() else [])
+
+
+def pip_dists(prefix: Path) -> dict[str, str]:
+    """``{normalized name: version}`` of distributions not installed by conda (pip/uv)."""
+    out: dict[str, str] = {}
+    for sp in site_packages(prefix):
+        for info in sp.glob("*.dist-info"):
+            try:
+                installer = (info / "INSTALLER").read_text(encoding="utf-8").strip()
+            except OSError:
+                installer = ""
+            if installer == "conda":
+                continue
+            try:
+                meta = HeaderParser().parsestr((info / "METADATA").read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+            if meta.get("Name"):
+                out[normalize(meta["Name"])] = str(meta.get("Version", ""))
+    return out
+
+
+def installed(prefix: Path) -> dict[str, str]:
+    """``{normalized name: version}``: conda records, then pip/uv distributions not from conda."""
+    out = {normalize(r.name): r.version for r in conda_records(prefix)}
+    for name, version in pip_dists(prefix).items():
+        out.setdefault(name, version)
+    return out
+
+
+__all__ = ["CondaRecord", "conda_records", "pip_dists", "installed", "normalize", "site_packages"]
