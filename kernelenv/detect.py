@@ -239,8 +239,9 @@ def detect(workspace: Path, *, backend: Backend | str | None = None) -> list[Pro
     visited: set[str] = set()
     # Depth-first with an explicit stack; (path, realpath).
     stack: list[tuple[Path, str]] = [(workspace, ws_real)]
-    while stack:
-        path, real = stack.pop()
+    links: list[tuple[Path, str]] = []  # symlinked folders: scanned after every real folder
+    while stack or links:
+        path, real = stack.pop() if stack else links.pop(0)
         if real in visited or real in claimed:
             continue
         visited.add(real)
@@ -254,12 +255,13 @@ def detect(workspace: Path, *, backend: Backend | str | None = None) -> list[Pro
                 claimed.update(_claimed_by(project))
         for e in reversed(folder.subdirs):
             try:
-                sub_real = os.path.realpath(e.path) if e.is_symlink() else os.path.join(real, e.name)
+                is_link = e.is_symlink()
+                sub_real = os.path.realpath(e.path) if is_link else os.path.join(real, e.name)
             except OSError:
                 continue
             if not _inside(sub_real, ws_real):
                 continue
-            stack.append((Path(e.path), sub_real))
+            (links if is_link else stack).append((Path(e.path), sub_real))
     projects.sort(key=lambda p: str(p.root))
     return projects
 
