@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import EnvFileError
+from .errors_util import yaml_error
 
 #: conda packages that only exist for Windows (``conda env export`` on Windows lists
 #: them; they never solve on Linux/macOS). Prefix patterns end with ``*``.
@@ -194,14 +195,8 @@ def _compose(path: Path) -> yaml.Node | None:
         raise EnvFileError(path, f"not UTF-8 text ({e.reason} at byte {e.start})", code="encoding") from e
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        what = " ".join(x for x in (e.context, e.problem) if x)
-        raise EnvFileError(path, f"YAML syntax error: {what}",
-                           mark.line + 1 if mark else None, mark.column + 1 if mark else None,
-                           code="yaml-syntax") from e
     except yaml.YAMLError as e:
-        raise EnvFileError(path, f"YAML error: {e}", code="yaml-syntax") from e
+        raise yaml_error(path, e) from e
 
 
 def _scalar(path: Path, node: yaml.Node, what: str) -> str | None:

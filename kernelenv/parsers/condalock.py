@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ..errors import EnvFileError
+from .errors_util import yaml_error
 
 #: conda-lock unified lock file versions kernelenv reads (``None``: the 1.0.x layout).
 SUPPORTED_VERSIONS = (1,)
@@ -148,11 +149,8 @@ def _load(path: Path) -> tuple[Any, yaml.Node | None]:
         raise EnvFileError(path, f"not UTF-8 text ({e.reason})", code="encoding") from e
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        what = " ".join(x for x in (e.context, e.problem) if x)
-        raise EnvFileError(path, f"YAML syntax error: {what}", mark.line + 1 if mark else None,
-                           mark.column + 1 if mark else None, code="yaml-syntax") from e
+    except yaml.YAMLError as e:
+        raise yaml_error(path, e) from e
     loader = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
     data = loader("").construct_document(node) if node is not None else None
     return data, node

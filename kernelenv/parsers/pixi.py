@@ -12,7 +12,6 @@ library pixi itself uses.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from ..errors import EnvFileError
+from .errors_util import toml_error
 from .condalock import LockedPackage
 
 
@@ -106,13 +106,11 @@ class PixiManifest:
 
 
 def _toml(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
-        raise EnvFileError(path, f"TOML syntax error: {msg}", int(m.group(1)) if m else None,
-                           int(m.group(2)) if m else None, code="toml-syntax") from e
+        raise toml_error(path, e, text) from e
 
 
 def _channel(c: Any) -> str:
