@@ -81,6 +81,30 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("pythons", help="list the interpreters kernelenv can build with")
     common(sp, path=False)
+
+    sp = sub.add_parser("binder", help="write binder/ so a Binder launch reproduces the locked env "
+                                       "(locks first when the project has no lock)")
+    common(sp)
+    sp.add_argument("--force", action="store_true",
+                    help="replace the env files of an existing binder/ or .binder/ (other files are kept)")
+    sp.add_argument("--python", help="Python version for binder/runtime.txt (default: the env's, else the "
+                                     "newest installed one the project accepts)")
+    sp.add_argument("--kernelenv-spec", default="kernelenv", metavar="SPEC",
+                    help="what binder/postBuild pip-installs (default: kernelenv; e.g. kernelenv==0.1.0 "
+                         "or a git+https URL)")
+    sp.add_argument("-v", "--verbose", action="store_true", help="stream the tools' output")
+
+    sp = sub.add_parser("adopt", help="record an env built elsewhere (a Binder image's) as the project's "
+                                      "env and register its kernel, after checking it holds every pin")
+    common(sp)
+    sp.add_argument("--env", required=True, type=Path, metavar="PREFIX",
+                    help="the env's folder (on Binder: $KERNEL_PYTHON_PREFIX)")
+    sp.add_argument("--name", help="the project's name on the author's machine (sets the kernel name)")
+    sp.add_argument("--no-check", action="store_true", help="do not compare the env with the pins")
+    loc = sp.add_mutually_exclusive_group()
+    loc.add_argument("--user", action="store_true", help="register the kernel for this user (default)")
+    loc.add_argument("--sys-prefix", action="store_true", help="register into sys.prefix (this Jupyter's env)")
+    loc.add_argument("--prefix", type=Path, help="register into PREFIX/share/jupyter/kernels")
     return p
 
 
@@ -258,8 +282,39 @@ def cmd_pythons(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_binder(args: argparse.Namespace) -> int:
+    from .binder import write_binder
+
+    project = _projects(args, many=False)[0]
+    rep, stop = _reporter(args)
+    try:
+        res = write_binder(project, force=args.force, python=args.python,
+                           kernelenv_spec=args.kernelenv_spec, reporter=rep)
+    finally:
+        stop()
+    for w in res.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    lines = [f"{project.name}: wrote {', '.join(str(f.relative_to(project.root)) for f in res.files)}",
+             f"    {len(res.pins)} exact pins from {res.lock.name}"
+             + (" (locked first: the project had no lock)" if res.locked_first else "")
+             + (f", Python {res.python}" if res.python else "") + f", kernel {res.kernel_name}"]
+    _out(args, res.to_dict(), "\n".join(lines))
+    return 0
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from .binder import adopt
+
+    project = _projects(args, many=False)[0]
+    rep = adopt(project, args.env, name=args.name, kernel_location=_location(args), check=not args.no_check)
+    _out(args, rep.to_dict(), f"{args.name or project.name}: {rep.status.value} · Python {rep.python_version} · "
+                              f"{rep.packages} packages · kernel {rep.kernel_name} · env {args.env}")
+    return 0
+
+
 COMMANDS = {"detect": cmd_detect, "status": cmd_status, "create": cmd_create, "rebuild": cmd_rebuild,
-            "lock": cmd_lock, "remove": cmd_remove, "kernels": cmd_kernels, "pythons": cmd_pythons}
+            "lock": cmd_lock, "remove": cmd_remove, "kernels": cmd_kernels, "pythons": cmd_pythons,
+            "binder": cmd_binder, "adopt": cmd_adopt}
 
 
 def main(argv: list[str] | None = None) -> int:
