@@ -1,0 +1,183 @@
+/**
+ * Starting, stopping and restarting the language server (`<python> -m lsp_server` on
+ * stdio) with vscode-languageclient.
+ */
+import * as vscode from 'vscode';
+import {
+  ConfigurationParams,
+  ExecuteCommandSignature,
+  LanguageClient,
+  LanguageClientOptions,
+  ResponseError,
+  ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { CLIENT_ID, CLIENT_NAME, CONFIG_SECTION, ENV_FILE_GLOB, PROJECTS_NOTIFICATION, SETTINGS } from './constants';
+import { checkServerInstalled, chooseInterpreter, InterpreterChoice, notInstalledMessage } from './interpreter';
+import { ProjectStore } from './projects';
+import { actionOfServerCommand, ProjectsParams, serverLaunch, serverSettings } from './protocol';
+import { pythonExtensionInterpreter } from './pythonApi';
+import { readSettings } from './settings';
+
+/** Where the server is. */
+export type ServerState = 'stopped' | 'starting' | 'running' | 'not-installed' | 'failed';
+
+/** Handles the server's own commands (code lenses) so they get trust checks and progress UI. */
+export type ActionCommandHandler = (command: string, args: unknown[]) => Promise<unknown>;
+
+/** The first workspace folder, used to resolve the interpreter. */
+function firstFolder(): vscode.WorkspaceFolder | undefined {
+  return vscode.workspace.workspaceFolders?.[0];
+}
+
+/**
+ * Owns the LanguageClient. Fires {@link onDidChangeState} whenever the server starts,
+ * stops or cannot start.
+ */
+export class ServerManager implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private stateValue: ServerState = 'stopped';
+  private readonly stateEmitter = new vscode.EventEmitter<ServerState>();
+  /** Fires with the new state. */
+  readonly onDidChangeState = this.stateEmitter.event;
+  /** The interpreter of the last start attempt. */
+  interpreter: InterpreterChoice | undefined;
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly output: vscode.OutputChannel,
+    private readonly store: ProjectStore,
+    private readonly actionHandler: ActionCommandHandler,
+  ) {}
+
+  get state(): ServerState {
+    return this.stateValue;
+  }
+
+  /** The running client, or undefined. */
+  get running(): LanguageClient | undefined {
+    return this.stateValue === 'running' ? this.client : undefined;
+  }
+
+  private setState(state: ServerState): void {
+    this.stateValue = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** Start (no-op when running). Calls are serialised. */
+  start(): Promise<void> {
+    this.pending = this.pending.then(() => this.doStart());
+    return this.pending;
+  }
+
+  /** Stop the server. Calls are serialised. */
+  stop(): Promise<void> {
+    this.pending = this.pending.then(() => this.doStop());
+    return this.pending;
+  }
+
+  /** Stop then start, e.g. after the interpreter or a setting changed. */
+  restart(): Promise<void> {
+    this.pending = this.pending.then(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+    return this.pending;
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (e) {
+        this.output.appendLine(`Stopping the server failed: ${String(e)}`);
+      }
+      await client.dispose().catch(() => undefined);
+    }
+    this.store.clear();
+    this.setState('stopped');
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.client) {
+      return;
+    }
+    this.setState('starting');
+    const folder = firstFolder();
+    const settings = readSettings(folder);
+    const choice = chooseInterpreter(
+      settings.interpreter,
+      settings.interpreter ? undefined : await pythonExtensionInterpreter(folder?.uri),
+      folder?.uri.fsPath,
+    );
+    this.interpreter = choice;
+    this.output.appendLine(`Using ${choice.python} (from ${choice.source}) for the kernelenv language server.`);
+    const check = await checkServerInstalled(choice.python);
+    if (!check.ok) {
+      this.setState('not-installed');
+      const message = notInstalledMessage(choice, check);
+      this.output.appendLine(message);
+      void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((pick) => {
+        if (pick === 'Open Settings') {
+          void vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.${SETTINGS.interpreter}`);
+        } else if (pick === 'Show Output') {
+          this.output.show();
+        }
+      });
+      return;
+    }
+    const launch = serverLaunch(choice.python);
+    const serverOptions: ServerOptions = { command: launch.command, args: launch.args, transport: TransportKind.stdio };
+    const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, this.clientOptions());
+    client.onNotification(PROJECTS_NOTIFICATION, (params: ProjectsParams) => this.store.update(params));
+    this.client = client;
+    try {
+      await client.start();
+      this.setState('running');
+    } catch (e) {
+      this.client = undefined;
+      this.setState('failed');
+      this.output.appendLine(`The kernelenv language server failed to start: ${String(e)}`);
+      void vscode.window.showErrorMessage(`Kernelenv: the language server failed to start (${String(e)}).`, 'Show Output').then((p) => {
+        if (p) {
+          this.output.show();
+        }
+      });
+    }
+  }
+
+  private clientOptions(): LanguageClientOptions {
+    return {
+      documentSelector: [{ scheme: 'file', pattern: ENV_FILE_GLOB }],
+      outputChannel: this.output,
+      initializationOptions: serverSettings(readSettings(firstFolder()), vscode.workspace.isTrusted),
+      middleware: {
+        workspace: {
+          configuration: async (params: ConfigurationParams, token, next): Promise<unknown[] | ResponseError<void>> => {
+            const base = (await next(params, token)) as unknown[] | ResponseError<void>;
+            if (!Array.isArray(base)) {
+              return base;
+            }
+            const values = base;
+            return params.items.map((item, i): unknown => {
+              if (item.section !== CONFIG_SECTION) {
+                return values[i];
+              }
+              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : firstFolder();
+              return serverSettings(readSettings(scope), vscode.workspace.isTrusted);
+            });
+          },
+        },
+        executeCommand: (command: string, args: unknown[], next: ExecuteCommandSignature): Promise<unknown> =>
+          actionOfServerCommand(command) ? this.actionHandler(command, args) : Promise.resolve(next(command, args) as unknown),
+      },
+    };
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+  }
+}
