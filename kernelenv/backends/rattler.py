@@ -210,8 +210,12 @@ class RattlerBuilder(Builder):
     @staticmethod
     def _unsatisfiable(e: Exception, req: CondaRequest, specs: list[str], platform: str) -> EnvFileError:
         explanation = str(e).strip()
-        words = set(re.findall(r"[A-Za-z0-9_.\-]+", explanation.lower()))
-        involved = [(s, req.lines.get(_spec_name(s))) for s in specs if _spec_name(s) in words]
+        low = explanation.lower()
+        position: dict[str, int] = {}
+        for m in re.finditer(r"[a-z0-9_.\-]+", low):
+            position.setdefault(m.group(0), m.start())
+        involved = sorted(((s, req.lines.get(_spec_name(s))) for s in specs if _spec_name(s) in position),
+                          key=lambda item: position[_spec_name(item[0])])
         where = "; ".join(f"line {ln}: `{s}`" if ln else f"`{s}` (added by kernelenv)" for s, ln in involved)
         first = next((ln for _, ln in involved if ln), None)
         msg = f"the conda specs cannot be solved for {platform}: {explanation}"
@@ -276,13 +280,14 @@ class RattlerBuilder(Builder):
 
         Raises:
             EnvFileError: bad spec, unsatisfiable on some platform (named).
-            BuildError: pixi projects (pixi writes pixi.lock), unreachable channel, uv failure.
+            BuildError: unreachable channel, uv failure.
+
+        pixi projects get ``pixi.lock`` instead (see :meth:`_lock_pixi`).
         """
         import rattler
 
         if project.spec is not None and is_pixi(project.spec):
-            raise BuildError("lock", "pixi projects are locked by pixi (`pixi lock` writes pixi.lock); "
-                             "kernelenv installs from pixi.lock but does not write it.")
+            return self._lock_pixi(project, reporter)
         platforms = lock_platforms()
         gateway = rattler.Gateway(show_progress=False)
         packages: list[LockedPackage] = []
@@ -291,28 +296,67 @@ class RattlerBuilder(Builder):
         req = None
         for i, plat in enumerate(platforms):
             reporter.check_cancelled()
-            req = self._request(project, plat, False)
-            channels = resolve_channels(req.channels, plat)
+            reporter.step("solve", i / max(1, len(platforms)), f"Locking for {plat}")
+            req, channels, records, pip, hashes[plat] = self._solve_platform(project, plat, gateway, reporter)
             for c in channels:
                 if c not in all_channels:
                     all_channels.append(c)
-            specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
-            reporter.step("solve", i / max(1, len(platforms)), f"Locking for {plat}")
-            records = self._solve(req, specs, channels, plat, gateway, reporter, for_lock=True)
-            conda = [_locked_from_record(r, plat) for r in records]
-            packages += sorted(conda, key=lambda p: p.name)
-            if pip:
-                py = next((r for r in records if r.name.normalized == "python"), None)
-                if py is None:
-                    raise BuildError("lock", f"the {plat} solve has no python, so the pip: entries cannot be "
-                                     "locked; add python to the dependencies.")
-                pyver = ".".join(str(py.version).split(".")[:2])
-                packages += lock_pip(pip, req.pip_cwd or req.source.parent, plat, pyver, reporter)
-            hashes[plat] = _content_hash(req, channels, specs, pip, plat)
+            packages += sorted((_locked_from_record(r, plat) for r in records), key=lambda p: p.name)
+            packages += pip
         assert req is not None
         path = req.source.parent / "conda-lock.yml"
         write_conda_lock(path, platforms=platforms, channels=all_channels, sources=[req.source.name],
                          content_hash=hashes, packages=packages)
+        return path
+
+    def _solve_platform(self, project: Project, plat: str, gateway: Any,
+                        reporter: Reporter) -> tuple[CondaRequest, list[str], list, list[LockedPackage], str]:
+        """Solve one platform for a lock: (request, channels, conda records, pip entries, content hash)."""
+        req = self._request(project, plat, False)
+        channels = resolve_channels(req.channels, plat)
+        specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
+        records = self._solve(req, specs, channels, plat, gateway, reporter, for_lock=True)
+        pip_locked: list[LockedPackage] = []
+        if pip:
+            py = next((r for r in records if r.name.normalized == "python"), None)
+            if py is None:
+                raise BuildError("lock", f"the {plat} solve has no python, so the pip entries cannot be "
+                                 "locked; add python to the dependencies.")
+            pyver = ".".join(str(py.version).split(".")[:2])
+            pip_locked = lock_pip(pip, req.pip_cwd or req.source.parent, plat, pyver, reporter)
+        return req, channels, records, pip_locked, _content_hash(req, channels, specs, pip, plat)
+
+    def _lock_pixi(self, project: Project, reporter: Reporter) -> Path:
+        """Write ``pixi.lock`` (rattler's lock format, the one pixi reads) for the pixi manifest's platforms.
+
+        Only the selected environment (``default`` unless ``--environment``) is locked.
+        """
+        import rattler
+
+        from ..parsers.pixi import read_pixi_toml
+
+        assert project.spec is not None
+        manifest = read_pixi_toml(project.spec)
+        env_name = project.environment or "default"
+        platforms = manifest.platforms or [current_platform()]
+        gateway = rattler.Gateway(show_progress=False)
+        lf = rattler.LockFile([rattler.LockPlatform(p) for p in platforms])
+        channels: list[str] = []
+        for i, plat in enumerate(platforms):
+            reporter.check_cancelled()
+            reporter.step("solve", i / len(platforms), f"Locking {env_name} for {plat}")
+            _req, chans, records, pip, _h = self._solve_platform(project, plat, gateway, reporter)
+            channels = channels or chans
+            lp = rattler.LockPlatform(plat)
+            for r in records:
+                lf.add_conda_package(env_name, lp, r)
+            for p in pip:
+                lf.add_pypi_package(env_name, lp, p.name, p.version, p.url)
+        lf.set_channels(env_name, [rattler.LockChannel(channel_url(c)) for c in channels])
+        path = project.spec.parent / "pixi.lock"
+        tmp = path.with_name("pixi.lock.tmp")
+        lf.to_path(tmp)
+        tmp.replace(path)
         return path
 
     # -------------------------------------------------------------- inspection
