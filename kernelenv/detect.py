@@ -565,8 +565,9 @@ def _pick(active: dict[Path, str], roles: dict[Path, FileRole], parsed: _Parsed,
         elif not pip_specs and spec is not None:
             parsed.warnings.append(f"backend {backend.value} was asked for but the only spec is "
                                    f"{spec.name} (conda); the uv backend cannot install conda packages")
-        elif len(pip_specs) > 1 and spec is not None:
-            others = [p.name for p in pip_specs[1:]]
+        elif len(pip_specs) > 1 and spec is not None and \
+                [p for p in pip_specs[1:] if _lists_dependencies(parsed, p)]:
+            others = [p.name for p in pip_specs[1:] if _lists_dependencies(parsed, p)]
             ambiguity = (f"{spec.name} and {', '.join(others)} both list the dependencies; "
                          f"{spec.name} is used (repo2docker's order: Pipfile, then pyproject, "
                          f"then requirements.txt), the other{'s are' if len(others) > 1 else ' is'} "
@@ -608,6 +609,14 @@ def _pip_specs(active: dict[Path, str], roles: dict[Path, FileRole], parsed: _Pa
             continue
         out.append((rank, p.name, p))
     return [p for _, _, p in sorted(out)]
+
+
+def _lists_dependencies(parsed: _Parsed, path: Path) -> bool:
+    """False for a pyproject that declares no dependencies (only [build-system]/[tool.uv])."""
+    if path.name != "pyproject.toml":
+        return True
+    pp = _pyproject(parsed, path)
+    return pp is not None and pp.declares_dependencies
 
 
 def _conda_pip_ambiguity(spec: Path, pip_specs: list[Path], parsed: _Parsed) -> str:

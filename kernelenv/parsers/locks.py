@@ -37,6 +37,7 @@ class Pin:
         groups: Pipfile.lock section (``default``/``develop``), poetry.lock groups
             (``main``, ``dev`` ...), or ``()`` when the format has none.
         source: the index/VCS/path the pin comes from, when the lock records one.
+        optional: poetry.lock's ``optional = true`` (only installed for an extra).
     """
 
     name: str
@@ -45,6 +46,7 @@ class Pin:
     marker: str | None = None
     groups: tuple[str, ...] = ()
     source: str | None = None
+    optional: bool = False
 
     def requirement(self) -> str:
         """``name==version`` plus ``; marker`` (the pin as a PEP 508 string)."""
@@ -116,7 +118,8 @@ def _poetry_lock(path: Path) -> list[Pin]:
             markers = markers.get("main") or next(iter(markers.values()), None)
         src = pkg.get("source") or {}
         pins.append(Pin(pkg["name"], pkg["version"], hashes, markers,
-                        tuple(pkg.get("groups") or ()), src.get("url") if isinstance(src, dict) else None))
+                        tuple(pkg.get("groups") or ()), src.get("url") if isinstance(src, dict) else None,
+                        bool(pkg.get("optional", False))))
     return pins
 
 

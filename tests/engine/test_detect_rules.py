@@ -53,6 +53,22 @@ def test_setup_py_alone_is_not_a_project(tmp_path: Path) -> None:
     assert detect(tmp_path) == []
 
 
+def test_tool_only_pyproject_alone_is_not_a_project(tmp_path: Path) -> None:
+    write(tmp_path / "pkg/pyproject.toml", "[tool.black]\nline-length = 88\n")
+    write(tmp_path / "pkg/.python-version", "3.12\n")
+    assert detect(tmp_path) == []
+
+
+def test_build_system_only_pyproject_defers_to_requirements(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[build-system]\nrequires = ["setuptools"]\n')
+    write(tmp_path / "requirements.txt", "numpy\n")
+    (project,) = detect(tmp_path)
+    assert project.spec == tmp_path / "requirements.txt"
+    assert {f.path.name: f.role for f in project.files} == {
+        "pyproject.toml": FileRole.VARIANT, "requirements.txt": FileRole.SPEC}
+    assert project.ambiguity is None  # the pyproject lists no dependencies
+
+
 # --------------------------------------------------------------------- binder rules
 
 
