@@ -510,11 +510,14 @@ def _choose_backend(root: Path, active: dict[Path, str], roles: dict[Path, FileR
         if "pixi.toml" in kinds or "pixi.lock" in kinds:
             return Backend.RATTLER, ("pixi.toml is a conda manifest (pixi), so a conda env "
                                      "solved and installed with py-rattler")
-        what = next(n for n in ("environment.yml", "conda-lock", "explicit-lock") if n in kinds)
-        label = {"environment.yml": "a conda environment file", "conda-lock": "conda-lock.yml",
-                 "explicit-lock": "an @EXPLICIT conda lock"}[what]
-        return Backend.RATTLER, (f"{label} is present (conda files -> conda env, pyve's rule), "
-                                 "built with py-rattler")
+        order = {"environment.yml": 0, "conda-lock": 1, "explicit-lock": 2}
+        first = min((p for p, k in active.items() if k in order
+                     and roles.get(p) in (FileRole.SPEC, FileRole.LOCK)),
+                    key=lambda p: (order[active[p]], p.name))
+        label = {"environment.yml": "is a conda environment file", "conda-lock": "is a conda lock",
+                 "explicit-lock": "is an @EXPLICIT conda lock"}[active[first]]
+        return Backend.RATTLER, (f"{first.relative_to(root).as_posix()} {label} (conda files -> "
+                                 "a conda env, pyve's rule), built with py-rattler")
     what = ("uv.lock" if "uv.lock" in kinds else "Pipfile" if "Pipfile" in kinds
             else "poetry" if "poetry.lock" in kinds else "pyproject.toml" if "pyproject" in kinds
             else "requirements")
