@@ -160,6 +160,14 @@ def write_binder(project: Project, *, force: bool = False, python: str | None = 
     if project.config_dir is not None and project.config_dir in dirs and not force:
         raise BinderError(f"{project.config_dir} is already this project's env.")  # pragma: no cover
     target = dirs[0] if dirs else root / "binder"
+    if project.config_dir is not None:
+        # Detection follows repo2docker (binder/ replaces the root files); regenerate from the
+        # project's own root files instead.
+        own = root_project(project)
+        if own is None:
+            raise BinderError(f"{root}: the env is defined only in {project.config_dir.name}/ (no env files in "
+                              "the project folder), so there is no lock to regenerate it from.")
+        project = own
 
     locked_first = False
     lock = project.lock
@@ -215,6 +223,27 @@ def write_binder(project: Project, *, force: bool = False, python: str | None = 
         warnings.append("Copied apt.txt into the config folder: Binder reads only that folder now.")
     return BinderResult(directory=target, files=written, kind=kind, python=py, kernel_name=name,
                         lock=lock, locked_first=locked_first, pins=pins, warnings=warnings)
+
+
+def root_project(project: Project) -> Project | None:
+    """``project`` as its own folder's files define it, ignoring ``binder/`` and ``.binder/``.
+
+    Detection applies repo2docker's rule (a config folder replaces the root files), which
+    is right for what Binder builds but not for regenerating that folder from the lock.
+    Uses detection's folder scan with the config folders left out; ``None`` when the
+    project folder itself holds no env files.
+    """
+    from . import detect as _detect
+
+    folder = _detect._scan_folder(project.root, None, want_subdirs=False)
+    folder.binder = {}
+    if folder.is_env or not _detect._is_candidate(folder):
+        return None
+    forced = project.backend if "(--backend)" in project.backend_reason else None
+    own = _detect._build_project(folder, project.workspace or project.root, forced)
+    if own is not None and project.environment:
+        own = replace(own, environment=project.environment)
+    return own
 
 
 def _warnings(project: Project, target: Path) -> list[str]:
@@ -394,24 +423,26 @@ def _build_of(filename: str, name: str, version: str) -> str | None:
 
 def _postbuild(project: Project, target: Path, kind: str, kernel: str, kernelenv_spec: str) -> str:
     rel = os.path.relpath(project.root, target.parent)
+    env_file = "requirements.txt" if kind == "requirements" else "environment.yml"
     constraint = f' -c "{target.name}/requirements.txt"' if kind == "requirements" else ""
-    return f"""#!/bin/bash
-# Written by `kernelenv binder`. Binder (repo2docker) runs this once while building the image,
-# after it installed {target.name}/{'requirements.txt' if kind == 'requirements' else 'environment.yml'}
-# into the image's env.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-# 1. kernelenv itself (server extension, "Python (project env)" kernel, CLI){', constrained by the
-#    lock's pins so pip cannot change a locked version' if constraint else ''}.
-python -m pip install --no-cache-dir{constraint} '{kernelenv_spec}'
-
-# 2. Adopt the image's env as the project's env: check it holds every locked pin, record it
-#    as built and register its kernel as "{kernel}" (the name it has on the author's
-#    machine), so notebooks saved there find their kernel here and nothing is rebuilt.
-kernelenv adopt "{rel}" --env "${{KERNEL_PYTHON_PREFIX:-${{NB_PYTHON_PREFIX:-$(python -c 'import sys; print(sys.prefix)')}}}}" \\
-    --name '{project.name}' --sys-prefix
-"""
+    why = (",\n#    constrained by the lock's pins so pip cannot change a locked version"
+           if constraint else "")
+    prefix = "${KERNEL_PYTHON_PREFIX:-${NB_PYTHON_PREFIX:-$(python -c 'import sys; print(sys.prefix)')}}"
+    return (
+        "#!/bin/bash\n"
+        "# Written by `kernelenv binder`. Binder (repo2docker) runs this once while building the image,\n"
+        f"# after it installed {target.name}/{env_file} into the image's env.\n"
+        "set -euo pipefail\n"
+        'cd "$(dirname "$0")/.."\n'
+        "\n"
+        f'# 1. kernelenv itself (server extension, "Python (project env)" kernel, CLI){why}.\n'
+        f"python -m pip install --no-cache-dir{constraint} '{kernelenv_spec}'\n"
+        "\n"
+        "# 2. Adopt the image's env as the project's env: check it holds every locked pin, record it\n"
+        f'#    as built and register its kernel as "{kernel}" (its name on the author\'s machine), so\n'
+        "#    notebooks saved there find their kernel here and nothing is rebuilt at launch.\n"
+        f'kernelenv adopt "{rel}" --env "{prefix}" --name \'{project.name}\' --sys-prefix\n'
+    )
 
 
 # --------------------------------------------------------------------------- adopting
