@@ -1,0 +1,200 @@
+/**
+ * Pure frontend rules: what the panel shows, which buttons are enabled, how errors
+ * read, and what to do with a notebook's kernel. No JupyterLab imports, so the unit
+ * tests exercise them directly.
+ */
+import type {
+  AutoSelectMode,
+  IEnvError,
+  IJob,
+  IProject,
+  IResolveResult,
+  JobAction,
+  StatusName
+} from './types';
+
+/** Every status the engine reports, in the order the legend shows them. */
+export const STATUSES: StatusName[] = [
+  'missing',
+  'building',
+  'ready',
+  'stale',
+  'lock out of date',
+  'broken'
+];
+
+/** Statuses in which the env exists and its kernel can run. */
+const USABLE: ReadonlySet<StatusName> = new Set<StatusName>([
+  'ready',
+  'stale',
+  'lock out of date'
+]);
+
+/** CSS modifier for a status badge (`kernelenv-status-lock-out-of-date` ...). */
+export function statusClass(status: StatusName): string {
+  return `kernelenv-status-${status.replace(/\s+/g, '-')}`;
+}
+
+/** Whether the env of a project in `status` exists and its kernel can be started. */
+export function isUsable(status: StatusName | null | undefined): boolean {
+  return !!status && USABLE.has(status);
+}
+
+/** A job is still running. */
+export function isRunning(job: IJob | null | undefined): boolean {
+  return !!job && job.state === 'running';
+}
+
+/** Enabled state of the four buttons of a project card. */
+export type ActionStates = Record<JobAction, boolean>;
+
+/**
+ * Which actions a project allows: none while a job runs on it; Create needs a spec
+ * or lock file; Lock needs a spec; Rebuild and Remove need an env that exists (or a
+ * broken one, which rebuild repairs and remove deletes).
+ */
+export function actionStates(project: IProject, job: IJob | null | undefined): ActionStates {
+  if (isRunning(job) || project.status.status === 'building') {
+    return { create: false, lock: false, rebuild: false, remove: false };
+  }
+  const hasEnv = project.status.status !== 'missing';
+  const buildable = !!(project.spec || project.lock);
+  return {
+    create: buildable,
+    lock: !!project.spec,
+    rebuild: buildable && hasEnv,
+    remove: hasEnv
+  };
+}
+
+/** `file:line:column: message`, leaving out the parts the error does not have. */
+export function formatError(error: IEnvError | null | undefined): string {
+  if (!error) {
+    return 'Unknown error';
+  }
+  let where = error.path ?? '';
+  if (where && error.line) {
+    where += `:${error.line}`;
+    if (error.column) {
+      where += `:${error.column}`;
+    }
+  }
+  return where ? `${where}: ${error.message}` : error.message;
+}
+
+/** Past-tense verb of an action, for notifications. */
+export function actionDone(action: JobAction): string {
+  return {
+    create: 'created',
+    lock: 'locked',
+    rebuild: 'rebuilt',
+    remove: 'removed'
+  }[action];
+}
+
+/** Progress of a job as a percentage, or null when the server does not know it. */
+export function progressPercent(job: IJob): number | null {
+  const f = job.progress?.fraction;
+  if (f === null || f === undefined || Number.isNaN(f)) {
+    return null;
+  }
+  return Math.round(Math.min(1, Math.max(0, f)) * 100);
+}
+
+/** Join a root-relative folder and a relative file path (`"."` and `""` are the root). */
+export function joinPath(dir: string, file: string): string {
+  const parts = [...dir.split('/'), ...file.split('/')].filter(p => p !== '' && p !== '.');
+  return parts.join('/');
+}
+
+/** The root-relative path of one of a project's env files (to open it). */
+export function projectFilePath(project: Pick<IProject, 'path'>, file: string): string {
+  return joinPath(project.path, file);
+}
+
+/**
+ * The project a "... for the current folder" command acts on: the project rooted at
+ * `folder` when there is one, else the only project listed under it.
+ *
+ * @returns the project, `null` when there is none, or the candidates when several
+ *   projects under the folder make the choice the user's.
+ */
+export function projectForFolder(
+  projects: IProject[],
+  folder: string
+): IProject | null | IProject[] {
+  const here = joinPath(folder, '');
+  const rooted = projects.find(p => joinPath(p.path, '') === here);
+  if (rooted) {
+    return rooted;
+  }
+  if (projects.length === 1) {
+    return projects[0];
+  }
+  return projects.length === 0 ? null : projects;
+}
+
+/** The kernel a notebook runs now, as the decision needs it. */
+export interface ICurrentKernel {
+  /** kernelspec name, or null when the notebook has no (running) kernel. */
+  name: string | null;
+  /** the spec's language, when known. */
+  language?: string | null;
+}
+
+/** What to do with a notebook's kernel once the server said which project holds it. */
+export type KernelDecision =
+  | { kind: 'none'; reason: string }
+  | { kind: 'switch'; kernelName: string; projectName: string }
+  | { kind: 'offer-switch'; kernelName: string; projectName: string }
+  | { kind: 'offer-create'; projectPath: string; projectName: string; kernelName: string };
+
+/**
+ * Decide how to treat a freshly opened notebook's kernel.
+ *
+ * Only notebooks inside a project are touched. The kernel is replaced when it is
+ * missing, generic (such as `python3`) or another env's; a kernel in another language
+ * and the portable "Python (project env)" kernel (`portableKernels`, which already
+ * runs the project's env) are left alone. With a usable env, `always` switches and
+ * `ask` offers to; with no env yet (missing or broken) both offer to create it,
+ * because creating runs the project's build; `never` does nothing.
+ */
+export function decideKernel(
+  resolved: IResolveResult,
+  current: ICurrentKernel,
+  mode: AutoSelectMode,
+  portableKernels: readonly string[] = []
+): KernelDecision {
+  if (!resolved.project || !resolved.kernel_name) {
+    return { kind: 'none', reason: 'The notebook is in no project.' };
+  }
+  if (mode === 'never') {
+    return { kind: 'none', reason: 'Automatic kernel selection is off.' };
+  }
+  const kernelName = resolved.kernel_name;
+  const projectName = resolved.project.name;
+  if (current.name === kernelName) {
+    return { kind: 'none', reason: 'The notebook already uses the project kernel.' };
+  }
+  if (current.name && portableKernels.includes(current.name)) {
+    return { kind: 'none', reason: 'The portable project kernel already runs the project env.' };
+  }
+  if (current.name && current.language && current.language.toLowerCase() !== 'python') {
+    return { kind: 'none', reason: `The notebook uses a ${current.language} kernel.` };
+  }
+  const status = resolved.status?.status ?? 'missing';
+  if (isUsable(status)) {
+    return mode === 'always'
+      ? { kind: 'switch', kernelName, projectName }
+      : { kind: 'offer-switch', kernelName, projectName };
+  }
+  if (status === 'missing' || status === 'broken') {
+    return {
+      kind: 'offer-create',
+      projectPath: resolved.project.path,
+      projectName,
+      kernelName
+    };
+  }
+  return { kind: 'none', reason: `The project env is ${status}.` };
+}

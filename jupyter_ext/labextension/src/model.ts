@@ -1,0 +1,234 @@
+/**
+ * The panel's state: the folder it follows, its projects, and the jobs running on
+ * them. Talks to the server through an `IKernelenvClient` and reports outcomes
+ * through an `INotifier`, so it runs (and is unit-tested) without JupyterLab.
+ */
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { actionDone, formatError, isRunning } from './logic';
+import type { IJob, IKernelenvClient, IProject, JobAction } from './types';
+import { normalizeDir } from './urls';
+
+/** Where outcomes go: JupyterLab notifications in the app, a list in tests. */
+export interface INotifier {
+  success(message: string): void;
+  info(message: string): void;
+  error(message: string): void;
+}
+
+/** Options of {@link EnvironmentsModel}. */
+export interface IModelOptions {
+  client: IKernelenvClient;
+  notifier: INotifier;
+  /** Milliseconds between two polls of a running job (default 750). */
+  pollInterval?: number;
+}
+
+/** What {@link EnvironmentsModel.run} resolves to once the job ended. */
+export type JobOutcome = IJob;
+
+/** State of the Environments panel. */
+export class EnvironmentsModel {
+  constructor(options: IModelOptions) {
+    this._client = options.client;
+    this._notifier = options.notifier;
+    this._pollInterval = options.pollInterval ?? 750;
+  }
+
+  /** Emitted after any change of folder, projects, jobs or log visibility. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  /** Emitted once per job that ended (succeeded, failed or cancelled). */
+  get jobFinished(): ISignal<this, IJob> {
+    return this._jobFinished;
+  }
+
+  /** The folder shown, relative to the server root (`""` is the root). */
+  get folder(): string {
+    return this._folder;
+  }
+
+  get projects(): readonly IProject[] {
+    return this._projects;
+  }
+
+  /** True while the project list is being fetched. */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  /** The last error fetching the list, or null. */
+  get loadError(): string | null {
+    return this._loadError;
+  }
+
+  /** The latest known state of the job of a project (running or just ended), if any. */
+  jobFor(projectPath: string): IJob | null {
+    return this._jobs.get(projectPath) ?? null;
+  }
+
+  /** Whether the log of a project's job is unfolded. */
+  logVisible(projectPath: string): boolean {
+    return this._logOpen.has(projectPath);
+  }
+
+  toggleLog(projectPath: string): void {
+    if (!this._logOpen.delete(projectPath)) {
+      this._logOpen.add(projectPath);
+    }
+    this._changed.emit();
+  }
+
+  /** Follow another folder; fetches its projects. */
+  async setFolder(folder: string): Promise<void> {
+    const dir = normalizeDir(folder);
+    if (dir === this._folder && this._loaded) {
+      return;
+    }
+    this._folder = dir;
+    this._projects = [];
+    this._changed.emit();
+    await this.refresh();
+  }
+
+  /**
+   * Fetch the projects of the current folder again. Jobs the server reports as
+   * running (started by another tab or the kernel offer) are followed.
+   */
+  async refresh(): Promise<void> {
+    const folder = this._folder;
+    const generation = ++this._generation;
+    this._loading = true;
+    this._changed.emit();
+    try {
+      const list = await this._client.listProjects(folder);
+      if (generation !== this._generation) {
+        return; // a newer refresh or folder change superseded this one
+      }
+      this._projects = list.projects;
+      this._loadError = null;
+      this._loaded = true;
+      for (const project of list.projects) {
+        if (project.job && !isRunning(this._jobs.get(project.path))) {
+          void this._follow(project.path, project.job);
+        }
+      }
+    } catch (error) {
+      if (generation === this._generation) {
+        this._loadError = (error as Error).message;
+        this._projects = [];
+      }
+    } finally {
+      if (generation === this._generation) {
+        this._loading = false;
+        this._changed.emit();
+      }
+    }
+  }
+
+  /**
+   * Start `action` on a project and follow it to its end.
+   *
+   * @returns the ended job; when a job already ran on the project, that job.
+   */
+  async run(projectPath: string, action: JobAction): Promise<IJob> {
+    const { job, conflict } = await this._client
+      .startJob(projectPath, action)
+      .catch((error: Error) => {
+        this._notifier.error(`Could not ${action} the environment: ${error.message}`);
+        throw error;
+      });
+    if (conflict) {
+      this._notifier.info(
+        `Another job (${job.action}) is already running on ${job.project_name || projectPath}; following it.`
+      );
+    }
+    return this._follow(projectPath, job.id, job);
+  }
+
+  /** Ask the server to cancel the project's running job. */
+  async cancel(projectPath: string): Promise<void> {
+    const job = this._jobs.get(projectPath);
+    if (!isRunning(job)) {
+      return;
+    }
+    try {
+      await this._client.cancelJob(job!.id);
+    } catch (error) {
+      this._notifier.error(`Could not cancel: ${(error as Error).message}`);
+    }
+  }
+
+  /** Stop polling (the panel is disposed). */
+  dispose(): void {
+    this._disposed = true;
+    Signal.clearData(this);
+  }
+
+  private _follow(projectPath: string, id: string, first?: IJob): Promise<IJob> {
+    const existing = this._following.get(id);
+    if (existing) {
+      return existing;
+    }
+    const done = this._poll(projectPath, id, first).finally(() => this._following.delete(id));
+    this._following.set(id, done);
+    return done;
+  }
+
+  private async _poll(projectPath: string, id: string, first?: IJob): Promise<IJob> {
+    let job = first ?? (await this._client.getJob(id));
+    for (;;) {
+      this._jobs.set(projectPath, job);
+      this._changed.emit();
+      if (!isRunning(job) || this._disposed) {
+        break;
+      }
+      await sleep(this._pollInterval);
+      try {
+        job = await this._client.getJob(id);
+      } catch (error) {
+        // A transient network error: keep polling; a vanished job ends the watch.
+        if ((error as { status?: number }).status === 404) {
+          break;
+        }
+      }
+    }
+    this._report(job);
+    this._jobFinished.emit(job);
+    await this.refresh();
+    return job;
+  }
+
+  private _report(job: IJob): void {
+    const name = job.project_name || job.project;
+    if (job.state === 'succeeded') {
+      this._notifier.success(`Environment of ${name} ${actionDone(job.action)}.`);
+    } else if (job.state === 'failed') {
+      this._notifier.error(`${name}: ${job.action} failed: ${formatError(job.error)}`);
+    } else if (job.state === 'cancelled') {
+      this._notifier.info(`${name}: ${job.action} cancelled; the previous environment is unchanged.`);
+    }
+  }
+
+  private _client: IKernelenvClient;
+  private _notifier: INotifier;
+  private _pollInterval: number;
+  private _folder = '';
+  private _projects: IProject[] = [];
+  private _loaded = false;
+  private _loading = false;
+  private _loadError: string | null = null;
+  private _generation = 0;
+  private _disposed = false;
+  private _jobs = new Map<string, IJob>();
+  private _following = new Map<string, Promise<IJob>>();
+  private _logOpen = new Set<string>();
+  private _changed = new Signal<this, void>(this);
+  private _jobFinished = new Signal<this, IJob>(this);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}

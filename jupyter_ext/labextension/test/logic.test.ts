@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  actionStates,
+  decideKernel,
+  formatError,
+  progressPercent,
+  projectFilePath,
+  projectForFolder,
+  statusClass
+} from '../src/logic';
+import { job, project, resolved, status } from './fixtures';
+
+describe('actionStates', () => {
+  it('offers Create and Lock but not Rebuild/Remove when the env is missing', () => {
+    expect(actionStates(project(), null)).toEqual({
+      create: true,
+      lock: true,
+      rebuild: false,
+      remove: false
+    });
+  });
+
+  it('offers everything for a ready env', () => {
+    const p = project({ status: status('ready') });
+    expect(actionStates(p, null)).toEqual({ create: true, lock: true, rebuild: true, remove: true });
+  });
+
+  it('disables every button while a job runs, and enables them again once it ended', () => {
+    const p = project({ status: status('ready') });
+    expect(Object.values(actionStates(p, job()))).toEqual([false, false, false, false]);
+    expect(Object.values(actionStates(project({ status: status('building') }), null))).toEqual([
+      false,
+      false,
+      false,
+      false
+    ]);
+    expect(actionStates(p, job({ state: 'failed' })).rebuild).toBe(true);
+  });
+
+  it('cannot lock a project that only has a lock file', () => {
+    const p = project({ spec: null, lock: 'pylock.toml' });
+    expect(actionStates(p, null).lock).toBe(false);
+    expect(actionStates(p, null).create).toBe(true);
+  });
+});
+
+describe('formatError', () => {
+  it('names the file, line and column of an env-file error', () => {
+    expect(
+      formatError({ message: "Expected a package name, got '=='", path: 'requirements.txt', line: 3, column: 1 })
+    ).toBe("requirements.txt:3:1: Expected a package name, got '=='");
+  });
+
+  it('leaves out what the error does not have', () => {
+    expect(formatError({ message: 'uv failed', path: 'environment.yml', line: null })).toBe(
+      'environment.yml: uv failed'
+    );
+    expect(formatError({ message: 'No Python 3.6 installed' })).toBe('No Python 3.6 installed');
+    expect(formatError(null)).toBe('Unknown error');
+  });
+});
+
+describe('panel helpers', () => {
+  it('gives every status a CSS class without spaces', () => {
+    expect(statusClass('lock out of date')).toBe('kernelenv-status-lock-out-of-date');
+  });
+
+  it('turns the job fraction into a clamped percentage, null when unknown', () => {
+    expect(progressPercent(job())).toBe(50);
+    expect(progressPercent(job({ progress: { step: 'x', fraction: 1.7, message: '' } }))).toBe(100);
+    expect(progressPercent(job({ progress: { step: 'resolve', fraction: null, message: '' } }))).toBeNull();
+  });
+
+  it('opens env files relative to the server root', () => {
+    expect(projectFilePath(project({ path: 'a/proj' }), 'binder/environment.yml')).toBe(
+      'a/proj/binder/environment.yml'
+    );
+    expect(projectFilePath(project({ path: '.' }), 'requirements.txt')).toBe('requirements.txt');
+  });
+});
+
+describe('projectForFolder', () => {
+  const a = project({ path: 'a', name: 'a' });
+  const b = project({ path: 'a/b', name: 'b' });
+
+  it('prefers the project rooted at the folder', () => {
+    expect(projectForFolder([a, b], 'a')).toBe(a);
+    expect(projectForFolder([project({ path: '.' }), b], '')).toEqual(project({ path: '.' }));
+  });
+
+  it('takes the only project under the folder', () => {
+    expect(projectForFolder([b], 'a')).toBe(b);
+  });
+
+  it('returns the candidates when several projects are under the folder, null for none', () => {
+    expect(projectForFolder([a, b], '')).toEqual([a, b]);
+    expect(projectForFolder([], 'x')).toBeNull();
+  });
+});
+
+describe('decideKernel', () => {
+  const python3 = { name: 'python3', language: 'python' };
+
+  it('changes nothing for a notebook outside any project', () => {
+    expect(decideKernel(resolved(null), python3, 'always').kind).toBe('none');
+  });
+
+  it('changes nothing when the setting is never', () => {
+    expect(decideKernel(resolved('ready'), python3, 'never').kind).toBe('none');
+  });
+
+  it('offers the project kernel for a generic kernel when asked to ask', () => {
+    expect(decideKernel(resolved('ready'), python3, 'ask')).toEqual({
+      kind: 'offer-switch',
+      kernelName: 'kernelenv-proj-1a2b3c',
+      projectName: 'proj'
+    });
+  });
+
+  it('switches directly with always, also from a missing kernel or another env', () => {
+    expect(decideKernel(resolved('ready'), python3, 'always').kind).toBe('switch');
+    expect(decideKernel(resolved('stale'), { name: null }, 'always').kind).toBe('switch');
+    expect(
+      decideKernel(resolved('lock out of date'), { name: 'conda-env-other-py', language: 'python' }, 'always')
+        .kind
+    ).toBe('switch');
+  });
+
+  it('does nothing when the notebook already runs the project kernel', () => {
+    expect(decideKernel(resolved('ready'), { name: 'kernelenv-proj-1a2b3c' }, 'always').kind).toBe('none');
+  });
+
+  it('leaves other languages and the portable project kernel alone', () => {
+    expect(decideKernel(resolved('ready'), { name: 'ir', language: 'R' }, 'always').kind).toBe('none');
+    expect(
+      decideKernel(resolved('ready'), { name: 'kernelenv-project', language: 'python' }, 'always', [
+        'kernelenv-project'
+      ]).kind
+    ).toBe('none');
+  });
+
+  it('offers to create the env when it does not exist, even with always', () => {
+    for (const mode of ['ask', 'always'] as const) {
+      expect(decideKernel(resolved('missing'), python3, mode)).toEqual({
+        kind: 'offer-create',
+        projectPath: 'proj',
+        projectName: 'proj',
+        kernelName: 'kernelenv-proj-1a2b3c'
+      });
+    }
+    expect(decideKernel(resolved('broken'), { name: null }, 'ask').kind).toBe('offer-create');
+  });
+
+  it('waits while the env is being built', () => {
+    expect(decideKernel(resolved('building'), python3, 'always').kind).toBe('none');
+  });
+});
