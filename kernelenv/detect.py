@@ -249,7 +249,7 @@ def detect(workspace: Path, *, backend: Backend | str | None = None) -> list[Pro
         if folder.is_env:
             continue
         if _is_candidate(folder):
-            project = _build_project(folder, workspace, forced)
+            project = _safe_build(folder, workspace, forced)
             if project is not None:
                 projects.append(project)
                 claimed.update(_claimed_by(project))
@@ -291,7 +291,7 @@ def find_project(path: Path, *, workspace: Path | None = None,
         folder = _scan_folder(d, ws_real, want_subdirs=False)
         if folder.is_env or not _is_candidate(folder):
             continue
-        project = _build_project(folder, ws or d, forced)
+        project = _safe_build(folder, ws or d, forced)
         if project is None:
             continue
         owner = _workspace_owner(d, chain[i + 1:], ws or d, forced)
@@ -338,8 +338,9 @@ class _Parsed:
         except EnvFileError as exc:
             self.errors.append(exc)
             value = None
-        except (OSError, ValueError) as exc:  # defensive: a reader bug must not hide projects
-            self.errors.append(EnvFileError(path, f"cannot read: {exc}", code="unreadable"))
+        except Exception as exc:  # noqa: BLE001 - a reader bug must not hide other projects
+            self.errors.append(EnvFileError(
+                path, f"cannot parse this file ({type(exc).__name__}: {exc})", code="parse-failed"))
             value = None
         self.data[path] = value
         return value
@@ -349,6 +350,21 @@ def _pyproject(parsed: _Parsed, path: Path):
     from .parsers.pyproject import read_pyproject
 
     return parsed.parse(path, read_pyproject)
+
+
+def _safe_build(folder: _Folder, workspace: Path, forced: Backend | None) -> Project | None:
+    """:func:`_build_project`, turning an unexpected failure into an error on the project
+    (one odd folder must never hide the others)."""
+    try:
+        return _build_project(folder, workspace, forced)
+    except Exception as exc:  # noqa: BLE001
+        first = next(iter(sorted(folder.files)), None)
+        return Project(root=folder.path, name=folder.path.name, backend=forced or Backend.UV,
+                       backend_reason="detection failed; see errors", workspace=workspace,
+                       files=[EnvFile(folder.path / n, k, FileRole.SPEC) for n, k in sorted(folder.files.items())],
+                       errors=[EnvFileError(folder.path / (first or ""),
+                                            f"detection failed: {type(exc).__name__}: {exc}",
+                                            code="detect-failed")])
 
 
 def _build_project(folder: _Folder, workspace: Path, forced: Backend | None) -> Project | None:

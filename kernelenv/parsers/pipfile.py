@@ -72,6 +72,30 @@ def read_pipfile(path: Path) -> Pipfile:
 
 
 def _entry(path: Path, text: str, name: str, value: Any) -> str:
+    try:
+        req = _to_pep508(path, name, value)
+    except (TypeError, AttributeError) as exc:
+        req = None
+        problem = f"unexpected value types in {value!r} ({exc})"
+    else:
+        problem = None
+    if req is None:
+        line, col = find_position(text, f"{name} =")
+        raise EnvFileError(path, f"{name}: {problem or f'expected a version string or a table, got {value!r}'}",
+                           line, col, code="invalid-type")
+    try:
+        Requirement(req)
+    except InvalidRequirement as exc:
+        line, col = find_position(text, f"{name} =")
+        if line is None:
+            line, col = find_position(text, f'"{name}" =')
+        raise EnvFileError(path, f"{name}: not a valid requirement ({req!r}): "
+                           f"{str(exc).splitlines()[0]}", line, col,
+                           code="invalid-requirement") from exc
+    return req
+
+
+def _to_pep508(path: Path, name: str, value: Any) -> str | None:
     markers: list[str] = []
     if isinstance(value, str):
         req = name if value.strip() in ("", "*") else f"{name}{value.strip()}"
@@ -99,18 +123,7 @@ def _entry(path: Path, text: str, name: str, value: Any) -> str:
             if k in value:
                 markers.append(f"{k} {value[k]}" if value[k][:1] in "<>=!~" else f'{k} == "{value[k]}"')
     else:
-        line, col = find_position(text, f"{name} =")
-        raise EnvFileError(path, f"{name}: expected a version string or a table, got {value!r}",
-                           line, col, code="invalid-type")
+        return None
     if markers:
         req += " ; " + " and ".join(markers)
-    try:
-        Requirement(req)
-    except InvalidRequirement as exc:
-        line, col = find_position(text, f"{name} =")
-        if line is None:
-            line, col = find_position(text, f'"{name}" =')
-        raise EnvFileError(path, f"{name}: not a valid requirement ({req!r}): "
-                           f"{str(exc).splitlines()[0]}", line, col,
-                           code="invalid-requirement") from exc
     return req

@@ -139,7 +139,12 @@ def dependency_to_pep508(name: str, value: Any, base: Path | None = None) -> lis
         return [(f"{name}{spec}", False)]
     if not isinstance(value, dict):
         raise PoetryConstraintError(f"unsupported value {value!r}")
+    for key in ("git", "url", "path", "rev", "tag", "branch", "subdirectory", "markers", "platform"):
+        if key in value and not isinstance(value[key], str):
+            raise PoetryConstraintError(f"{key} must be a string, not {value[key]!r}")
     extras = value.get("extras") or []
+    if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
+        raise PoetryConstraintError(f"extras must be a list of strings, not {extras!r}")
     head = name + (f"[{','.join(extras)}]" if extras else "")
     if "git" in value:
         ref = value.get("rev") or value.get("tag") or value.get("branch")

@@ -103,6 +103,14 @@ def read_pyproject(path: Path) -> PyProject:
     pp.is_poetry = "poetry" in tool
     pp.has_project_table = "project" in data
 
+    for table, where in ((project, "project"), (poetry, "tool.poetry")):
+        if "name" in table and not isinstance(table["name"], str):
+            line, col = find_position(text, "name =")
+            raise EnvFileError(path, f"[{where}] name must be a string", line, col, code="invalid-type")
+    if "requires-python" in project and not isinstance(project["requires-python"], str):
+        line, col = find_position(text, "requires-python =")
+        raise EnvFileError(path, "[project] requires-python must be a string", line, col,
+                           code="invalid-type")
     pp.name = project.get("name") or poetry.get("name")
     for dep in _str_list(path, text, project, "dependencies", "project.dependencies"):
         pp.dependencies.append(_check_req(path, text, dep))
@@ -129,8 +137,8 @@ def read_pyproject(path: Path) -> PyProject:
     ws = _table(path, text, uv, "workspace", "tool.uv.workspace") if "workspace" in uv else None
     if ws is not None:
         pp.is_uv_workspace = True
-        pp.workspace_members = list(ws.get("members") or [])
-        pp.workspace_exclude = list(ws.get("exclude") or [])
+        pp.workspace_members = _str_list(path, text, ws, "members", "tool.uv.workspace.members")
+        pp.workspace_exclude = _str_list(path, text, ws, "exclude", "tool.uv.workspace.exclude")
     sources = uv.get("sources") or {}
     if isinstance(sources, dict):
         for src in sources.values():

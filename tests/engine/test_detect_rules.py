@@ -342,3 +342,28 @@ def test_env_file_error_is_raised_type(tmp_path: Path) -> None:
     (err,) = project.errors
     assert isinstance(err, EnvFileError)
     assert (err.line, err.column, err.code) == (1, 1, "missing-include")
+
+
+def test_odd_files_never_crash_detection(tmp_path: Path) -> None:
+    """Wrong types and odd encodings become errors on their own project only."""
+    odd = {
+        "a/environment.yml": "- just\n- a list\n",
+        "b/pyproject.toml": "[project]\nname = 5\n",
+        "c/pyproject.toml": "project = 3\n",
+        "d/Pipfile": "[packages]\nnumpy = 3\n",
+        "e/pyproject.toml": '[tool.poetry]\nname = "x"\n[tool.poetry.dependencies]\nfoo = {git = 5}\n',
+        "f/pyproject.toml": '[tool.uv.workspace]\nmembers = "x"\n',
+        "g/environment.yml": "",
+    }
+    for rel, text in odd.items():
+        write(tmp_path / rel, text)
+    (tmp_path / "h").mkdir()
+    (tmp_path / "h/requirements.txt").write_bytes(b"\xff\xfe numpy\n")
+    write(tmp_path / "ok/requirements.txt", "numpy\n")
+    projects = {p.root.name: p for p in detect(tmp_path)}
+    assert sorted(projects) == ["a", "b", "c", "d", "e", "f", "g", "h", "ok"]
+    for name in ("a", "b", "c", "d", "f", "g", "h"):
+        assert projects[name].errors, name
+        assert all(isinstance(e, EnvFileError) for e in projects[name].errors)
+    assert projects["e"].warnings and "foo" in projects["e"].warnings[0]
+    assert projects["ok"].errors == []
