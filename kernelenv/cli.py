@@ -334,6 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"error: {e}", file=sys.stderr)
         return 1
+    except (FileNotFoundError, NotADirectoryError, PermissionError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted; the previous environment is unchanged", file=sys.stderr)
         return 130
