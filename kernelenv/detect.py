@@ -408,7 +408,8 @@ def _build_project(folder: _Folder, workspace: Path, forced: Backend | None) -> 
     all_kinds = {**ignored, **active}
 
     family_default = _default_family(active, roles)
-    backend, reason = _choose_backend(root, active, roles, parsed, forced, family_default)
+    backend, reason = _choose_backend(root, active, roles, parsed, forced, family_default,
+                                      [p for p, k in {**active, **ignored}.items() if k == "pyproject"])
     spec, lock, ambiguity = _pick(active, roles, parsed, backend, config_dir, ignored)
     # Files referenced by the spec (environment.yml's `pip: -r file`) become part of it.
     roles = _final_roles(active, roles, spec, lock, parsed, ignored)
@@ -496,7 +497,8 @@ def _parse_backend(value: Backend | str) -> Backend:
 
 
 def _choose_backend(root: Path, active: dict[Path, str], roles: dict[Path, FileRole],
-                    parsed: _Parsed, forced: Backend | None, family: str) -> tuple[Backend, str]:
+                    parsed: _Parsed, forced: Backend | None, family: str,
+                    pyprojects: list[Path]) -> tuple[Backend, str]:
     if forced is not None:
         return forced, f"backend {forced.value} chosen explicitly (--backend)"
     env = os.environ.get("KERNELENV_BACKEND", "").strip()
@@ -506,9 +508,7 @@ def _choose_backend(root: Path, active: dict[Path, str], roles: dict[Path, FileR
             return b, f"backend {b.value} from KERNELENV_BACKEND"
         except ValueError as exc:
             parsed.warnings.append(f"KERNELENV_BACKEND ignored: {exc}")
-    for p, k in active.items():
-        if k != "pyproject":
-            continue
+    for p in sorted(pyprojects):  # [tool.kernelenv] applies even when binder/ holds the specs
         pp = _pyproject(parsed, p)
         value = (pp.kernelenv or {}).get("backend") if pp is not None else None
         if value:

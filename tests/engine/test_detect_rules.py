@@ -367,3 +367,12 @@ def test_odd_files_never_crash_detection(tmp_path: Path) -> None:
         assert all(isinstance(e, EnvFileError) for e in projects[name].errors)
     assert projects["e"].warnings and "foo" in projects["e"].warnings[0]
     assert projects["ok"].errors == []
+
+
+def test_tool_kernelenv_applies_with_binder_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KERNELENV_BACKEND", raising=False)
+    write(tmp_path / "pyproject.toml", '[tool.kernelenv]\nbackend = "micromamba"\n')
+    write(tmp_path / "binder/environment.yml", "dependencies:\n  - python=3.11\n")
+    (project,) = detect(tmp_path)
+    assert project.backend is Backend.MICROMAMBA
+    assert project.spec == tmp_path / "binder/environment.yml"
