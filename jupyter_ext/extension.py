@@ -15,6 +15,7 @@ so the project envs appear in the kernel list.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,15 @@ def link(serverapp: Any) -> None:
     """Install kernelenv's KernelSpecManager, wrapping the class configured before."""
     from .kernelspecs import KernelenvKernelSpecManager
 
-    current = serverapp.kernel_spec_manager_class
+    # Read what the user configured without triggering the trait's dynamic default
+    # (it needs the gateway config, which is not set up yet when extensions link).
+    current = serverapp._trait_values.get("kernel_spec_manager_class") or \
+        serverapp.config.ServerApp.get("kernel_spec_manager_class")
+    if current is None:
+        if os.environ.get("JUPYTER_GATEWAY_URL") or serverapp.config.GatewayClient.get("url"):
+            serverapp.log.info("kernelenv: kernels come from a gateway; kernel list left as it is")
+            return
+        current = KernelSpecManager
     if isinstance(current, str):
         from traitlets.utils.importstring import import_item
 
@@ -105,10 +114,11 @@ def _schedule_scan(serverapp: Any, state: ExtensionState) -> None:
     async def run() -> None:
         await asyncio.get_running_loop().run_in_executor(None, scan)
 
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        return
-    task = loop.create_task(run())
-    state.tasks.add(task)
-    task.add_done_callback(state.tasks.discard)
+    def start() -> None:
+        task = asyncio.ensure_future(run())
+        state.tasks.add(task)
+        task.add_done_callback(state.tasks.discard)
+
+    from tornado.ioloop import IOLoop
+
+    IOLoop.current().add_callback(start)
