@@ -99,6 +99,7 @@ class KernelenvServer(LanguageServer):
         self._folders: dict[Path, str] = {}  # workspace folder path -> uri as the client sent it
         self._tasks: set[asyncio.Task] = set()
         self._publish_seq: dict[str, int] = {}
+        self._job_pct: dict[str, int] = {}
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -376,6 +377,7 @@ class KernelenvServer(LanguageServer):
         if token is not None:
             self._token_jobs.pop(token, None)
             self._job_tokens.pop(job.id, None)
+            self._job_pct.pop(job.id, None)
             end = {"succeeded": f"{action} finished", "cancelled": f"{action} cancelled; the previous env is unchanged"}
             self._progress_end(token, end.get(job.state, f"{action} failed: {(job.error or {}).get('message', '')}"))
         await self.redetect(project.root)
@@ -403,6 +405,9 @@ class KernelenvServer(LanguageServer):
         if token is None:
             return
         pct = None if fraction is None else max(0, min(100, int(fraction * 100)))
+        if pct is not None:
+            # LSP progress only moves forward (a rebuild locks, 0->100, then builds, 0->100).
+            pct = self._job_pct[job.id] = max(pct, self._job_pct.get(job.id, 0))
         value = types.WorkDoneProgressReport(message=f"{step}: {message}" if message else step,
                                              percentage=pct, cancellable=True)
         self.call_in_loop(self.work_done_progress.report, token, value)
