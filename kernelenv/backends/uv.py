@@ -181,7 +181,7 @@ class UvBuilder(Builder):
         extra: list[str] = []
         for f in project.files_of(FileRole.SPEC):
             if f.kind == "requirements":
-                inputs.append(str(f.path))
+                inputs.append(os.path.relpath(f.path, project.root))
                 declared |= _names(self._requirements_of(f.path))
             elif f.kind == "Pipfile":
                 from ..parsers.pipfile import read_pipfile
@@ -196,11 +196,12 @@ class UvBuilder(Builder):
         if extra:
             extra_in = state / "lock-inputs.in"
             extra_in.write_text("\n".join(extra) + "\n", encoding="utf-8")
-            inputs.append(str(extra_in))
+            inputs.append(os.path.relpath(extra_in, project.root))
         out = project.root / "pylock.toml"
         minor = ".".join(str(interpreter.version).split(".")[:2])
         run_uv(["pip", "compile", "--quiet", "--universal", "--generate-hashes",
-                "--python-version", minor, "--format", "pylock.toml", "-o", str(out), *inputs],
+                "--custom-compile-command", "kernelenv lock",
+                "--python-version", minor, "--format", "pylock.toml", "-o", out.name, *inputs],
                reporter, step="lock", cwd=project.root, error="resolving the requirements failed")
         return out
 
