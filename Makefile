@@ -12,9 +12,15 @@ setup-python:
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install -e '.[test,docs]'
 
-# JupyterLab extension (owned by the labextension work).
+# JupyterLab extension (owned by the labextension work). `pip install -e` above already built it
+# through the hatch hook; this installs the locked npm deps (unit tests, playwright-core), rebuilds
+# only when a source changed, links the build into the venv (so `npm run build` takes effect), checks it.
 setup-lab:
-	@true
+	cd jupyter_ext/labextension && { test node_modules/.package-lock.json -nt package-lock.json || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; }
+	cd jupyter_ext/labextension && { test -f build/kernelenv/package.json && test -z "$$(find src style schema package.json install.json -newer build/kernelenv/package.json)" || PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod; }
+	mkdir -p $(VENV)/share/jupyter/labextensions && rm -rf $(VENV)/share/jupyter/labextensions/kernelenv
+	ln -s $(CURDIR)/jupyter_ext/labextension/build/kernelenv $(VENV)/share/jupyter/labextensions/kernelenv
+	$(BIN)/jupyter labextension list 2>&1 | grep -E "kernelenv v[0-9.]+ .*enabled.*OK"
 
 # VS Code / Cursor extension (owned by the vscode work).
 setup-vscode:
@@ -22,12 +28,12 @@ setup-vscode:
 
 # Debian's chromium for the browser tests (nothing downloads a browser).
 setup-browser:
-	@true
+	command -v chromium || (apt-get update && apt-get install -y chromium)
 
 test: test-js test-python
 
 test-js:
-	@true
+	cd jupyter_ext/labextension && npm test
 
 test-python:
 	$(BIN)/pytest
