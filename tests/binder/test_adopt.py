@@ -1,0 +1,122 @@
+"""Inside a Binder image: the image's env, built from `kernelenv binder` output, becomes the project's env.
+
+repo2docker cannot build images here (no Docker engine). The image's env is stood in for
+by a real venv into which uv installs binder/requirements.txt, as repo2docker's Python
+buildpack does with pip (`${KERNEL_PYTHON_PREFIX}/bin/pip install -r binder/requirements.txt`);
+then the `kernelenv adopt` line of the generated postBuild runs against it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from kernelenv import api
+from kernelenv.backends.uv import UvBuilder
+from kernelenv.interpreters import choose
+from kernelenv.layout import envs_dir, link_target
+from kernelenv.uvtool import uv_bin, uv_env
+from tests.binder.conftest import cli_json, picked_buildpack, run_cli
+from tests.conftest import copy_corpus_project
+from tests.engine.kernel_utils import run_in_kernel
+
+pytestmark = pytest.mark.e2e
+
+NAME = "binder-examples__requirements"
+
+
+@pytest.fixture(scope="module")
+def binder_project(tmp_path_factory) -> tuple[Path, dict]:
+    """binder-examples__requirements (no lock) after `kernelenv binder`."""
+    root = copy_corpus_project(NAME, tmp_path_factory.mktemp("adopt"))
+    return root, cli_json("binder", str(root))
+
+
+@pytest.fixture(scope="module")
+def image_env(binder_project, tmp_path_factory) -> Path:
+    """A real venv standing in for the image's env, with binder/requirements.txt installed."""
+    root, res = binder_project
+    prefix = tmp_path_factory.mktemp("image") / "notebook"
+    python = choose(res["python"])
+    subprocess.run([uv_bin(), "venv", "--quiet", "--python", str(python.path), str(prefix)],
+                   check=True, env=uv_env(), stdin=subprocess.DEVNULL)
+    subprocess.run([uv_bin(), "pip", "install", "--quiet", "--python", str(prefix / "bin" / "python"),
+                    "-r", str(root / "binder" / "requirements.txt")],
+                   check=True, env=uv_env(), cwd=root, stdin=subprocess.DEVNULL, timeout=900)
+    return prefix
+
+
+def _postbuild_adopt_args(root: Path, prefix: Path) -> list[str]:
+    """The arguments of the `kernelenv adopt` line of the generated postBuild, with the prefix filled in."""
+    line = next(ln for ln in (root / "binder" / "postBuild").read_text().splitlines()
+                if ln.startswith("kernelenv adopt"))
+    import shlex
+
+    args = shlex.split(line)[1:]
+    i = args.index("--env")
+    args[i + 1] = str(prefix)
+    args[args.index("--sys-prefix")] = "--user"  # the stand-in's Jupyter is this test process's
+    args[1] = str(root / args[1])
+    return args
+
+
+def test_binder_locks_first_and_pins_equal_the_lock(binder_project) -> None:
+    """No lock: `kernelenv binder` writes pylock.toml first; requirements.txt pins are its pins."""
+    root, res = binder_project
+    assert res["locked_first"] and Path(res["lock"]) == root / "pylock.toml"
+    assert res["python"] == "3.10"  # runtime.txt's python-3.10
+    env = default_environment()
+    env.update(python_version="3.10", python_full_version="3.10.0")
+    written = {}
+    for line in (root / "binder" / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate(env):
+                written[canonicalize_name(req.name)] = next(iter(req.specifier)).version
+    project = replace(api.find_project(root), lock=root / "pylock.toml")
+    assert written == UvBuilder().locked_packages(project, "3.10.0")
+    assert written["pandas"] == "2.2.3" and "ipykernel" in written  # the project's pin; kernel added
+    bp = picked_buildpack(root)
+    assert (bp["name"], bp["python_version"]) == ("PythonBuildPack", "3.10")
+
+
+def test_adopt_makes_the_image_env_the_projects_env(binder_project, image_env) -> None:
+    """After postBuild's adopt: status ready, no env built, the kernel runs in the image's env."""
+    root, res = binder_project
+    run_cli(*_postbuild_adopt_args(root, image_env))
+    [row] = cli_json("status", str(root))
+    assert row["status"]["status"] == "ready", row["status"]
+    assert row["status"]["kernel_name"] == res["kernel_name"] == "binder-examples__requirements"
+    assert os.path.realpath(root / ".venv") == os.path.realpath(image_env)
+    assert link_target(root / ".venv") == envs_dir(root) / "image"
+    assert [p.name for p in envs_dir(root).iterdir()] == ["image"]  # nothing was built
+    out = run_in_kernel(res["kernel_name"],
+                        "import sys, os, seaborn; print(os.path.realpath(sys.prefix), seaborn.__version__)")
+    prefix, seaborn_version = out.split()
+    assert prefix == os.path.realpath(image_env)
+    assert seaborn_version == "0.13.2"
+    # A second launch-time check changes nothing and needs no rebuild.
+    [again] = cli_json("status", str(root))
+    assert again["status"]["status"] == "ready"
+
+
+def test_adopt_refuses_an_env_built_from_other_files(binder_project, image_env, tmp_path) -> None:
+    """An image env that does not hold the pins is not adopted; the message lists what differs."""
+    root, _ = binder_project
+    other = tmp_path / NAME
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns(".venv", ".kernelenv"))
+    req = other / "binder" / "requirements.txt"
+    req.write_text(req.read_text().replace("numpy==2.2.2", "numpy==2.2.1"))
+    proc = run_cli(*_postbuild_adopt_args(other, image_env), check=False)
+    assert proc.returncode == 1
+    assert "numpy: wants ==2.2.1, has 2.2.2" in proc.stderr
+    assert not (other / ".venv").exists()
+    assert api.status(api.find_project(other)).status.value == "missing"
