@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SERVER_MODULE } from './constants';
+import { serverLaunch } from './protocol';
 
 /** Where the interpreter came from, for messages. */
 export type InterpreterSource = 'setting' | 'python-extension' | 'path';
@@ -75,7 +76,8 @@ export interface ServerCheck {
  */
 export function checkServerInstalled(python: string, timeoutMs = 20000): Promise<ServerCheck> {
   return new Promise((resolve) => {
-    execFile(python, ['-c', `import ${SERVER_MODULE}`], { timeout: timeoutMs, windowsHide: true }, (err, _stdout, stderr) => {
+    const cwd = serverLaunch(python).cwd;
+    execFile(python, ['-c', `import ${SERVER_MODULE}`], { cwd, timeout: timeoutMs, windowsHide: true }, (err, _stdout, stderr) => {
       if (!err) {
         resolve({ ok: true, detail: '' });
         return;

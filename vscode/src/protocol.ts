@@ -9,6 +9,7 @@
  * (`kernelenv/model.py`: `Project.to_dict`, `StatusReport.to_dict`; `kernelenv/jobs.py`:
  * `Job.to_dict`).
  */
+import * as os from 'node:os';
 import {
   Action,
   AutoSelectKernel,
@@ -116,9 +117,13 @@ export function serverSettings(settings: KernelenvSettings, trusted: boolean): S
   };
 }
 
-/** How to start the server: `<python> -m lsp_server` on stdio. */
-export function serverLaunch(python: string): { command: string; args: string[] } {
-  return { command: python, args: ['-m', SERVER_MODULE] };
+/**
+ * How to start the server: `<python> -m lsp_server` on stdio, from a neutral working
+ * directory so `-m` finds the installed package and not a folder that happens to be
+ * the current directory (the import check uses the same directory).
+ */
+export function serverLaunch(python: string): { command: string; args: string[]; cwd: string } {
+  return { command: python, args: ['-m', SERVER_MODULE], cwd: os.tmpdir() };
 }
 
 /** The server command for an action (`create` -> `kernelenv.create`). */

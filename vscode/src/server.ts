@@ -129,7 +129,12 @@ export class ServerManager implements vscode.Disposable {
       return;
     }
     const launch = serverLaunch(choice.python);
-    const serverOptions: ServerOptions = { command: launch.command, args: launch.args, transport: TransportKind.stdio };
+    const serverOptions: ServerOptions = {
+      command: launch.command,
+      args: launch.args,
+      transport: TransportKind.stdio,
+      options: { cwd: launch.cwd },
+    };
     const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, this.clientOptions());
     client.onNotification(PROJECTS_NOTIFICATION, (params: ProjectsParams) => this.store.update(params));
     this.client = client;
