@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -108,3 +109,13 @@ def kapi(jp_serverapp, http_server_client, jp_auth_header, jp_base_url, jp_http_
         return resp.code, resp.headers, data
 
     return call
+
+
+@pytest.fixture
+def workdir(session_root: Path, request) -> Path:
+    """A fresh folder under the server root for one test (its path relative to the root is ``.name``)."""
+    d = session_root / ("w-" + re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)[:60])
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir()
+    return d
