@@ -255,7 +255,7 @@ class RattlerBuilder(Builder):
         except CancelledError:
             raise
         except Exception as e:
-            raise BuildError("install", f"Installing the conda packages failed: {_reason(e)}", str(e)[-2000:]) from e
+            raise _install_error(e) from e
 
     # -------------------------------------------------------------- from lock
     def _build_from_lock(self, project: Project, prefix: Path, reporter: Reporter) -> None:
@@ -394,6 +394,21 @@ class RattlerBuilder(Builder):
 
 
 # ---------------------------------------------------------------------- helpers
+def _install_error(e: Exception) -> BuildError:
+    """A BuildError naming the package file and channel a failed download came from."""
+    text = str(e)
+    m = re.search(r"url \((?P<url>[^)\s]+)\)", text)
+    if m:
+        url = m.group("url")
+        base, _, fname = url.rpartition("/")
+        channel = base.rpartition("/")[0] + "/"
+        msg = (f"Could not download {fname} from channel {channel} ({url}): {_reason(e)}. "
+               "The env was not changed.")
+    else:
+        msg = f"Installing the conda packages failed: {_reason(e)}"
+    return BuildError("install", msg, text[-2000:])
+
+
 def _safe_url(c: str) -> str:
     try:
         return channel_url(c)
