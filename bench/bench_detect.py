@@ -106,11 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         try:
             n, deep_nb = make_tree(tmp, args.files, junk=junk)
             projects = detect(tmp)  # warm-up (imports, OS cache)
-            det = timeit(lambda: detect(tmp), args.runs)
+            det = timeit(lambda t=tmp: detect(t), args.runs)
             print(f"{'detect: ' + label:<42}{n:>7}{len(projects):>10}"
                   f"{statistics.median(det) * 1000:>9.1f}ms{p95(det) * 1000:>9.1f}ms")
             if junk:
-                fp = timeit(lambda: find_project(deep_nb, workspace=tmp), max(args.runs, 20))
+                fp = timeit(lambda nb=deep_nb, t=tmp: find_project(nb, workspace=t), max(args.runs, 20))
                 print(f"{'find_project(deep notebook)':<42}{'':>7}{1:>10}"
                       f"{statistics.median(fp) * 1000:>9.2f}ms{p95(fp) * 1000:>9.2f}ms")
         finally:

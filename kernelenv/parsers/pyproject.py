@@ -115,7 +115,7 @@ def read_pyproject(path: Path) -> PyProject:
     for dep in _str_list(path, text, project, "dependencies", "project.dependencies"):
         pp.dependencies.append(_check_req(path, text, dep))
     opt = _table(path, text, project, "optional-dependencies", "project.optional-dependencies")
-    for extra, deps in opt.items():
+    for extra in opt:
         pp.optional_dependencies[extra] = [_check_req(path, text, d) for d in
                                            _str_list(path, text, opt, extra, f"optional-dependencies.{extra}")]
     rp = project.get("requires-python")
