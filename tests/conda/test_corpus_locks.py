@@ -57,10 +57,10 @@ def test_lock_checks_read_files_only(project_copy) -> None:
         "conda-lock.yml pins gmt 6.3.0, which does not satisfy 'gmt=6.4.0' in environment.yml: "
         "run `kernelenv lock`.")
     env.write_text(env.read_text().replace("gmt=6.4.0", "gmt=6.3.0").replace("  - pip:\n",
-                                                                               "  - scikit-learn\n  - pip:\n"))
+                                                                               "  - tensorflow\n  - pip:\n"))
     [project] = api.detect(root)
     assert RattlerBuilder().lock_outdated(project) == (
-        "environment.yml asks for 'scikit-learn', which conda-lock.yml does not pin: run `kernelenv lock`.")
+        "environment.yml asks for 'tensorflow', which conda-lock.yml does not pin: run `kernelenv lock`.")
 
 
 def test_installing_the_lock_offline_names_the_url(project_copy) -> None:
