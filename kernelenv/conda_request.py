@@ -15,7 +15,7 @@ from typing import Any
 
 from .errors import EnvFileError
 from .model import Project
-from .parsers.conda import read_environment_yml, strip_build
+from .parsers.conda import is_windows_only, read_environment_yml, strip_build
 from .parsers.pixi import read_pixi_toml
 
 
@@ -128,6 +128,11 @@ def read_request(project: Project, *, strip_builds: bool = False, platform: str 
             kept += [strip_build(d) for d in dropped]
             dropped = []
         req.specs = kept
+        if not target.startswith("win"):
+            win_pip = [ln for ln in req.pip if not ln.startswith("-") and _is_windows_pip(ln)]
+            if win_pip:
+                req.pip = [ln for ln in req.pip if ln not in win_pip]
+                req.warnings.append(f"--strip-builds: dropped Windows-only pip entries: {', '.join(win_pip)}")
         if dropped or env.with_builds:
             req.warnings.append(f"--strip-builds: removed build strings from {len(env.with_builds)} entries"
                                 + (f" and dropped {len(dropped)} Windows-only packages ({', '.join(dropped)})"
@@ -157,6 +162,11 @@ def _from_pip_spec(project: Project, path: Path) -> CondaRequest:
                        warnings=[f"{path.name} is installed with uv into a conda env (no conda spec)"])
     req.ipykernel_declared = False
     return req
+
+
+def _is_windows_pip(line: str) -> bool:
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return bool(m) and is_windows_only(m.group(1))
 
 
 def _current() -> str:

@@ -188,6 +188,7 @@ def test_failures_leave_the_previous_env_working(tmp_path_factory, local_channel
     assert "python <3.0, for which no candidates were found" in e.message
     assert f"Specs involved: line 8: `needs-old-python`; line 5: `python={MM}`." in e.message
     assert link_target(root / ".conda") == live
+    assert api.status(_one(root)).status is Status.STALE  # the old env still works, its file changed
 
     port = _closed_port()
     bad_url = f"http://127.0.0.1:{port}/chan"
