@@ -1,0 +1,187 @@
+// The browser half of tests/browser/test_lab_sidebar.py: drives Debian's Chromium with
+// playwright-core (no downloaded browser) through "nothing -> notebook in the project env".
+//
+// Usage: node lab_scenario.mjs CONFIG_JSON
+//   CONFIG_JSON: {phase, url, token, chromium, project, notebook, kernelDisplayHint,
+//                 screenshots, artifacts, userDataDir, labextension, createTimeoutMs}
+//   phase "lab": JupyterLab, Environments panel: missing -> Create -> ready (screenshots),
+//                then open the notebook, accept "Use project env", run its cell.
+//   phase "notebook7": Notebook 7's notebook page: accept the offer, run the cell.
+// Prints one JSON line {ok, seen, prefix, kernel, error} on stdout; exit status 0 iff ok.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const config = JSON.parse(process.argv[2]);
+const require = createRequire(path.join(config.labextension, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const seen = [];
+const log = msg => process.stderr.write(`[lab_scenario] ${msg}\n`);
+
+async function main() {
+  // A fresh profile per run: launchPersistentContext passes it as --user-data-dir.
+  const context = await chromium.launchPersistentContext(config.userDataDir, {
+    executablePath: config.chromium || '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync'
+    ]
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', err => log(`page error: ${err.message}`));
+  page.on('console', msg => {
+    if (msg.type() === 'error' || msg.text().includes('kernelenv')) {
+      log(`console.${msg.type()}: ${msg.text()}`);
+    }
+  });
+  try {
+    return config.phase === 'notebook7' ? await notebook7(page) : await lab(page);
+  } catch (error) {
+    await page.screenshot({ path: path.join(config.artifacts, 'failure.png') }).catch(() => {});
+    throw error;
+  } finally {
+    await context.close();
+  }
+}
+
+async function lab(page) {
+  log('open JupyterLab');
+  await page.goto(`${config.url}lab?token=${config.token}`);
+  await page.locator('#jp-main-dock-panel').waitFor({ timeout: 120_000 });
+  await page.locator('.jp-DirListing-content').waitFor({ timeout: 60_000 });
+
+  log('open the Environments panel');
+  const tab = page.locator('.jp-SideBar [data-id="kernelenv-environments"]');
+  await tab.waitFor({ timeout: 60_000 });
+  await tab.click();
+  const panel = page.locator('#kernelenv-environments');
+  const card = panel.locator(`.kernelenv-project[data-project-path="${config.project}"]`);
+  await card.waitFor({ timeout: 60_000 });
+  const badge = card.locator('.kernelenv-status');
+
+  await waitStatus(badge, ['missing'], 30_000);
+  seen.push(await badge.getAttribute('data-status'));
+  await panel.locator('.kernelenv-body').screenshot({ path: path.join(config.screenshots, 'panel-missing.png') });
+
+  log('click Create');
+  await card.locator('button[data-action="create"]').click();
+  await waitStatus(badge, ['building'], 30_000);
+  seen.push('building');
+  if (!(await card.locator('button[data-action="rebuild"]').isDisabled())) {
+    throw new Error('Rebuild stays enabled while the create job runs');
+  }
+  // Show the log, and give the progress bar a step to show before the screenshot.
+  await card.locator('button[data-action="log"]').click();
+  await card
+    .locator('.kernelenv-log')
+    .filter({ hasNotText: '(no output yet)' })
+    .waitFor({ timeout: 60_000 })
+    .catch(() => log('no log line within 60 s'));
+  if ((await badge.getAttribute('data-status')) === 'building') {
+    await panel.locator('.kernelenv-body').screenshot({ path: path.join(config.screenshots, 'panel-building.png') });
+  }
+
+  log('wait for ready');
+  const final = await waitStatus(badge, ['ready', 'broken', 'missing'], config.createTimeoutMs);
+  seen.push(final);
+  if (final !== 'ready') {
+    const err = await card.locator('.kernelenv-job-error').textContent().catch(() => '');
+    throw new Error(`create ended with status ${final}: ${err}`);
+  }
+  await card.locator('button[data-action="log"]').click(); // hide the log again
+  await panel.locator('.kernelenv-body').screenshot({ path: path.join(config.screenshots, 'panel-ready.png') });
+
+  log('open the notebook');
+  await page.locator('.jp-SideBar [data-id="filebrowser"]').click();
+  const listing = page.locator('.jp-DirListing-content');
+  for (const part of config.notebook.split('/')) {
+    await listing.locator('.jp-DirListing-item', { hasText: part }).first().dblclick();
+  }
+  const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  await notebook.waitFor({ timeout: 60_000 });
+
+  log('accept the kernel offer');
+  const offer = page.getByRole('button', { name: 'Use project env' });
+  await offer.waitFor({ timeout: 120_000 });
+  seen.push('offer');
+  await offer.click();
+
+  const kernelName = notebook.locator('.jp-Toolbar-kernelName, .jp-KernelName').first();
+  await page.waitForFunction(
+    name =>
+      (
+        document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar-kernelName')?.textContent ?? ''
+      ).includes(name),
+    config.kernelDisplayHint,
+    { timeout: 120_000 }
+  );
+  const kernel = (await kernelName.textContent())?.trim();
+  log(`kernel now: ${kernel}`);
+  await page
+    .locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]')
+    .waitFor({ timeout: 120_000 })
+    .catch(() => log('no idle indicator seen'));
+
+  const prefix = await runFirstCell(page, notebook);
+  await page.screenshot({ path: path.join(config.screenshots, 'notebook-project-env.png') });
+  return { prefix, kernel };
+}
+
+async function notebook7(page) {
+  log('open the notebook in Notebook 7');
+  await page.goto(`${config.url}notebooks/${config.notebook}?token=${config.token}`);
+  const notebook = page.locator('.jp-NotebookPanel');
+  await notebook.waitFor({ timeout: 120_000 });
+
+  log('accept the kernel offer');
+  const offer = page.getByRole('button', { name: 'Use project env' });
+  await offer.waitFor({ timeout: 120_000 });
+  seen.push('offer');
+  await offer.click();
+  const kernel = page.getByText(config.kernelDisplayHint).first();
+  await kernel.waitFor({ timeout: 120_000 });
+  const prefix = await runFirstCell(page, notebook);
+  return { prefix, kernel: (await kernel.textContent())?.trim() };
+}
+
+/** Run the notebook's first cell and return its output text. */
+async function runFirstCell(page, notebook) {
+  log('run the cell');
+  await notebook.locator('.jp-Cell .jp-InputArea-editor').first().click();
+  await page.keyboard.press('Shift+Enter');
+  const output = notebook.locator('.jp-Cell').first().locator('.jp-OutputArea-output');
+  await output.first().waitFor({ timeout: 120_000 });
+  return (await output.first().textContent())?.trim();
+}
+
+/** Wait until the badge shows one of `wanted`; returns the status shown. */
+async function waitStatus(badge, wanted, timeout) {
+  const deadline = Date.now() + timeout;
+  let last = null;
+  while (Date.now() < deadline) {
+    last = await badge.getAttribute('data-status').catch(() => null);
+    if (wanted.includes(last)) {
+      return last;
+    }
+    await new Promise(r => setTimeout(r, 250));
+  }
+  throw new Error(`status still ${last} after ${timeout} ms; wanted ${wanted.join('|')}`);
+}
+
+main().then(
+  result => {
+    process.stdout.write(JSON.stringify({ ok: true, seen, ...result }) + '\n');
+  },
+  error => {
+    process.stdout.write(JSON.stringify({ ok: false, seen, error: String(error?.stack ?? error) }) + '\n');
+    process.exitCode = 1;
+  }
+);
