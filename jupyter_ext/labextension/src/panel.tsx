@@ -123,7 +123,7 @@ function ProjectCard(props: {
           {status}
         </span>
       </div>
-      <div className="kernelenv-reason">{project.status.reason}</div>
+      {!running && <div className="kernelenv-reason">{project.status.reason}</div>}
       <dl className="kernelenv-facts">
         <dt>Backend</dt>
         <dd className="kernelenv-backend">
