@@ -22,9 +22,11 @@ setup-lab:
 	ln -s $(CURDIR)/jupyter_ext/labextension/build/kernelenv $(VENV)/share/jupyter/labextensions/kernelenv
 	$(BIN)/jupyter labextension list 2>&1 | grep -E "kernelenv v[0-9.]+ .*enabled.*OK"
 
-# VS Code / Cursor extension (owned by the vscode work).
+# VS Code / Cursor extension (owned by the vscode work): locked npm deps (vsce pinned in them),
+# compile, package vscode/kernelenv.vsix.
 setup-vscode:
-	@true
+	cd vscode && { test node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund; }
+	cd vscode && npm run package
 
 # Debian's chromium for the browser tests (nothing downloads a browser).
 setup-browser:
@@ -34,6 +36,7 @@ test: test-js test-python
 
 test-js:
 	cd jupyter_ext/labextension && npm test
+	cd vscode && npm run lint && npm test
 
 test-python:
 	$(BIN)/pytest
