@@ -33,6 +33,13 @@ def jp_asyncio_loop(_function_scoped_runner):
     yield _function_scoped_runner.get_loop()
 
 
+@pytest.fixture(autouse=True)
+def _no_pythonpath(jp_environ, monkeypatch):
+    """pytest-jupyter exports this interpreter's sys.path as PYTHONPATH; a project env on another
+    Python version (3.10 here) would import 3.11 modules from it. Jupyter itself sets no PYTHONPATH."""
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+
+
 @pytest.fixture(scope="session")
 def session_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The server's root_dir, shared by every test here so the corpus env is built once."""
