@@ -435,6 +435,7 @@ def _build_project(folder: _Folder, workspace: Path, forced: Backend | None) -> 
                 f"{config_dir.name}/ holds the env files (repo2docker's rule), so {names} "
                 f"in the project folder {'is' if ',' not in names else 'are'} not used")
     project.python = _python_request(project, active, parsed)
+    _python_conflicts(project, {**ignored, **active}, parsed)
     if backend.env_kind == "conda" and "pixi.toml" in active.values():
         project.environment = "default"
     _info_warnings(project, active, parsed)
@@ -770,6 +771,33 @@ def _python_request(project: Project, active: dict[Path, str], parsed: _Parsed
                 parsed.errors.append(EnvFileError(pf.path, exc.detail, pf.python_line,
                                                   code=exc.code))
     return None
+
+
+def _python_conflicts(project: Project, files: dict[Path, str], parsed: _Parsed) -> None:
+    """Warn when another file asks for a Python the chosen request excludes (Cassini:
+    binder/environment.yml pins 3.8 while pyproject.toml requires ^3.9)."""
+    chosen = project.python
+    if chosen is None or not chosen.specifier.startswith("==") or "," in chosen.specifier:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    version = chosen.specifier[2:].removesuffix(".*")
+    for p, k in sorted(files.items()):
+        if p == chosen.source or k != "pyproject":
+            continue
+        pp = _pyproject(parsed, p)
+        if pp is None or not pp.is_project or not pp.requires_python:
+            continue
+        try:
+            ok = SpecifierSet(pp.requires_python).contains(version, prereleases=True)
+        except InvalidSpecifier:
+            continue
+        if not ok:
+            rel = p.relative_to(project.root).as_posix()
+            src = chosen.source.relative_to(project.root).as_posix()
+            project.warnings.append(
+                f"{src} asks for Python {chosen.raw} but {rel} requires {pp.requires_python_raw}; "
+                f"kernelenv follows {src}")
 
 
 def _info_warnings(project: Project, active: dict[Path, str], parsed: _Parsed) -> None:

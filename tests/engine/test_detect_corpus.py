@@ -160,6 +160,8 @@ def test_cassini_binder_folder_replaces_root(corpus_projects: dict) -> None:
     assert p.ambiguity and "binder/" in p.ambiguity
     assert any("pyproject.toml" in w and "not used" in w for w in p.warnings)
     assert any("channels" in w for w in p.warnings)
+    # INDEX: binder/environment.yml pins python=3.8 while pyproject requires ^3.9,<3.13.0
+    assert any("python=3.8" in w and "^3.9,<3.13.0" in w for w in p.warnings)
 
 
 def test_pythia_tool_only_pyproject_is_not_a_uv_project(corpus: Path, corpus_projects: dict) -> None:

@@ -376,3 +376,12 @@ def test_tool_kernelenv_applies_with_binder_folder(tmp_path: Path, monkeypatch: 
     (project,) = detect(tmp_path)
     assert project.backend is Backend.MICROMAMBA
     assert project.spec == tmp_path / "binder/environment.yml"
+
+
+def test_python_version_file_conflicting_with_requires_python(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "p"\nversion = "0"\nrequires-python = ">=3.11"\n')
+    write(tmp_path / ".python-version", "3.10\n")
+    (project,) = detect(tmp_path)
+    assert project.python.source == tmp_path / ".python-version"
+    assert any(".python-version asks for Python 3.10 but pyproject.toml requires >=3.11" in w
+               for w in project.warnings)
