@@ -289,7 +289,7 @@ def find_project(path: Path, *, workspace: Path | None = None,
         if d.name in BINDER_DIRS:
             continue
         folder = _scan_folder(d, ws_real, want_subdirs=False)
-        if folder.is_env or not _is_candidate(folder):
+        if folder.is_env or not _is_candidate(folder) or _in_pruned(d, chain[i:], ws):
             continue
         project = _safe_build(folder, ws or d, forced)
         if project is None:
@@ -297,6 +297,23 @@ def find_project(path: Path, *, workspace: Path | None = None,
         owner = _workspace_owner(d, chain[i + 1:], ws or d, forced)
         return owner or project
     return None
+
+
+def _in_pruned(d: Path, chain: list[Path], ws: Path | None) -> bool:
+    """Whether :func:`detect` would never reach ``d``: it lies in an env (a folder holding
+    ``pyvenv.cfg``/``conda-meta``) or, below ``ws``, in a pruned folder (``node_modules``,
+    hidden folders ...). Costs one ``stat`` per ancestor."""
+    for a in chain:
+        if ws is not None and a == ws:
+            break
+        n = a.name
+        if n and (n in PRUNE_DIRS or n.endswith(".egg-info") or (n[0] == "." and n != ".binder")):
+            if ws is not None:
+                return True
+        if a != d and (os.path.exists(os.path.join(a, "pyvenv.cfg"))
+                       or os.path.isdir(os.path.join(a, "conda-meta"))):
+            return True
+    return False
 
 
 def _workspace_owner(member: Path, ancestors: list[Path], workspace: Path,

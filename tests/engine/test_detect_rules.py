@@ -385,3 +385,14 @@ def test_python_version_file_conflicting_with_requires_python(tmp_path: Path) ->
     assert project.python.source == tmp_path / ".python-version"
     assert any(".python-version asks for Python 3.10 but pyproject.toml requires >=3.11" in w
                for w in project.warnings)
+
+
+def test_find_project_skips_envs_and_pruned_folders(tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "numpy\n")
+    write(tmp_path / ".venv/pyvenv.cfg", "home = /usr/bin\n")
+    write(tmp_path / ".venv/lib/python3.11/site-packages/foo/requirements.txt", "six\n")
+    write(tmp_path / "node_modules/pkg/requirements.txt", "six\n")
+    inside_env = tmp_path / ".venv/lib/python3.11/site-packages/foo/mod.py"
+    assert find_project(inside_env).root == tmp_path
+    assert find_project(inside_env, workspace=tmp_path).root == tmp_path
+    assert find_project(tmp_path / "node_modules/pkg/x.ipynb", workspace=tmp_path).root == tmp_path
