@@ -41,6 +41,15 @@ from .base import Builder
 
 T = TypeVar("T")
 
+_SETTLE_SECONDS = 0.5
+
+
+def _solver_errors() -> tuple[type[BaseException], ...]:
+    from rattler.exceptions import SolverError
+
+    return (SolverError,)
+
+
 _FNAME = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?P<ext>tar\.bz2|conda)$")
 
 
@@ -66,6 +75,11 @@ def run_async(factory: Callable[[], Awaitable[T]], reporter: Reporter) -> T:
                 except BaseException:
                     pass
                 raise CancelledError("Cancelled; the previous environment is unchanged.")
+        if task.exception() is not None and not isinstance(task.exception(), _solver_errors()):
+            # py-rattler 0.28: when one repodata/package request fails, its sibling requests
+            # are still in flight in rattler's threads; if the interpreter exits before they
+            # finish, they crash it (PyGILState_Release at finalization). Let them settle.
+            await asyncio.sleep(_SETTLE_SECONDS)
         return task.result()
 
     try:
