@@ -107,13 +107,11 @@ class UvBuilder(Builder):
         if name in PIN_LOCKS:
             from ..parsers.locks import read_pins
 
-            pins = read_pins(lock)
+            pins = _runtime_pins(read_pins(lock))
             req = ensure_state_dir(project.root) / f"pins-{prefix.name}.txt"
             lines = []
             for p in pins:
-                line = f"{p.name}=={p.version}"
-                if p.marker:
-                    line += f" ; {p.marker}"
+                line = p.requirement()
                 line += "".join(f" --hash={h}" for h in p.hashes)
                 lines.append(line)
             req.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -244,7 +242,7 @@ class UvBuilder(Builder):
         if lock.name in PIN_LOCKS:
             from ..parsers.locks import read_pins
 
-            return {canonicalize_name(p.name): p.version for p in read_pins(lock)}
+            return {canonicalize_name(p.name): p.version or "" for p in _runtime_pins(read_pins(lock))}
         return None
 
     def lock_outdated(self, project: Project) -> str | None:
@@ -309,9 +307,17 @@ class UvBuilder(Builder):
 
     @staticmethod
     def _requirements_of(path: Path) -> list[str]:
-        from ..parsers.requirements import read_requirements
+        from ..parsers.requirements import read_requirements, requirement_strings
 
-        return [str(line.requirement) for line in read_requirements(path) if line.requirement is not None]
+        return requirement_strings(read_requirements(path))
+
+
+def _runtime_pins(pins: list) -> list:
+    """The pins a notebook env needs: Pipfile.lock ``default`` / poetry.lock ``main`` (or
+    ungrouped) entries, without Poetry's optional (extra-only) ones. Dev groups are left
+    out; ipykernel is added separately when the project does not declare it."""
+    runtime = {"default", "main"}
+    return [p for p in pins if not p.optional and (not p.groups or runtime & set(p.groups))]
 
 
 def _dist_entry(d: dict) -> str:
