@@ -2,11 +2,14 @@
 
 Options are pygls' own (:func:`pygls.cli.start_server`): ``--tcp`` or ``--ws`` with
 ``--host`` and ``--port``; no option means stdio, which is what editors use.
+``KERNELENV_LSP_LOG=DEBUG`` (or INFO ...) logs with timings to stderr, or to the file
+``KERNELENV_LSP_LOG_FILE`` when set.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 
@@ -17,7 +20,10 @@ def main(argv: list[str] | None = None) -> None:
     from .server import make_server
 
     # Logging goes to stderr: stdout is the LSP channel in stdio mode.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+    level = os.environ.get("KERNELENV_LSP_LOG", "WARNING").upper()
+    logfile = os.environ.get("KERNELENV_LSP_LOG_FILE")
+    target = {"filename": logfile} if logfile else {"stream": sys.stderr}
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), **target,
                         format="kernelenv-lsp %(levelname)s %(name)s: %(message)s")
     start_server(make_server(), argv if argv is not None else sys.argv[1:])
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+import time
 from pathlib import Path
 
 from lsprotocol import types
@@ -10,6 +13,8 @@ from pygls.uris import to_fs_path
 
 from .diagnostics import is_env_file
 from .server import ALL_COMMANDS, WATCH_GLOBS, KernelenvServer
+
+log = logging.getLogger(__name__)
 
 
 def _path(uri: str) -> Path | None:
@@ -24,13 +29,17 @@ def register(ls: KernelenvServer) -> None:
     def initialize(ls: KernelenvServer, params: types.InitializeParams) -> None:
         ls.settings = ls.settings.merged(params.initialization_options)
         ls.index.backend = ls.settings.backend
+        # Import detection and the parsers (rattler ...) while the handshake finishes.
+        threading.Thread(target=_warm_up, name="kernelenv-warm-up", daemon=True).start()
 
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: KernelenvServer, params: types.InitializedParams) -> None:
         ls.loop = asyncio.get_running_loop()
 
         async def startup() -> None:
+            t0 = time.perf_counter()
             await ls.pull_settings()
+            log.info("settings %s in %.0f ms", ls.settings, (time.perf_counter() - t0) * 1000)
             if ls._supports("workspace", "did_change_watched_files", "dynamic_registration"):
                 ls.spawn(_watch(ls))
             await ls.detect_all()
@@ -139,6 +148,16 @@ def register(ls: KernelenvServer) -> None:
     for name in ALL_COMMANDS:
         # Registered for the capability list; KernelenvProtocol dispatches to ls.execute_command.
         ls.command(name)(lambda *a, **k: None)
+
+
+def _warm_up() -> None:
+    try:
+        import kernelenv.detect  # noqa: F401
+        import kernelenv.diagnose  # noqa: F401
+        from kernelenv.parsers import conda, pyproject, requirements  # noqa: F401
+        import rattler  # noqa: F401
+    except Exception:  # only an optimisation
+        pass
 
 
 def code_lenses_safe(project, report):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -184,8 +185,11 @@ class KernelenvServer(LanguageServer):
     async def detect_folder(self, folder: Path, uri: str) -> FolderState:
         """Detect one workspace folder in a thread, then notify, push diagnostics and prompt."""
         self._folders[folder] = uri
+        t0 = time.perf_counter()
         state = await asyncio.to_thread(self.index.detect_folder, folder)
         self.notify_projects(state)
+        log.info("detected %d project(s) in %s in %.0f ms", len(state.projects), folder,
+                 (time.perf_counter() - t0) * 1000)
         self.spawn(self.refresh_documents(state))
         self.spawn(self.maybe_prompt(state))
         return state
@@ -405,6 +409,8 @@ class KernelenvServer(LanguageServer):
         if token is None:
             return
         pct = None if fraction is None else max(0, min(100, int(fraction * 100)))
+        if step == "done":
+            pct = None  # a phase's end (rebuild = lock + build); the job's end is $/progress end
         if pct is not None:
             # LSP progress only moves forward (a rebuild locks, 0->100, then builds, 0->100).
             pct = self._job_pct[job.id] = max(pct, self._job_pct.get(job.id, 0))

@@ -75,7 +75,7 @@ def test_create_progress_result_and_kernel(built):
     assert set(kinds[1:-1]) == {"report"}
     assert progress[0].title == f"kernelenv create: {REQ}" and progress[0].cancellable
     pcts = [p.percentage for p in progress[1:-1] if p.percentage is not None]
-    assert pcts == sorted(pcts) and pcts[-1] == 100
+    assert pcts == sorted(pcts) and pcts[0] < 50 and pcts[-1] >= 90
     assert any("install" in (p.message or "") for p in progress[1:-1])
     assert progress[-1].message == "create finished"
 
