@@ -130,7 +130,7 @@ def register(project: "Project", python: Path, python_version: str | None,  # no
         "display_name": display_name(project, python_version),
         "language": "python",
         "interrupt_mode": "signal",
-        "env": {},
+        "env": _conda_env(env_path) if project.backend.env_kind == "conda" else {},
         "metadata": {
             "debugger": True,
             METADATA_KEY: {
@@ -147,6 +147,21 @@ def register(project: "Project", python: Path, python_version: str | None,  # no
     tmp.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, dest / "kernel.json")
     return dest
+
+
+def _conda_env(prefix: Path) -> dict[str, str]:
+    """Kernel env for a conda prefix: its binary folders first on PATH and ``CONDA_PREFIX``.
+
+    What ``conda activate`` does for PATH, so notebooks find the env's executables
+    (ffmpeg, graphviz's ``dot`` ...). ``${PATH}`` is substituted by jupyter_client
+    (``KernelProvisionerBase`` templates kernel.json ``env`` values).
+    """
+    if sys.platform == "win32":
+        dirs = [prefix, prefix / "Library/mingw-w64/bin", prefix / "Library/usr/bin", prefix / "Library/bin",
+                prefix / "Scripts", prefix / "bin"]
+    else:
+        dirs = [prefix / "bin"]
+    return {"PATH": os.pathsep.join([*(str(d) for d in dirs), "${PATH}"]), "CONDA_PREFIX": str(prefix)}
 
 
 def unregister(name: str, location: KernelLocation | None = None) -> bool:
