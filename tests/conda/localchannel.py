@@ -19,6 +19,8 @@ Packages:
 * ``hello-shell`` 1.0 in two builds: ``unix_0`` (depends ``__unix``) and ``win_0``
   (depends ``__win``), module ``hello_shell`` with ``KIND`` = ``"unix"``/``"win"``
   (shows the per-platform virtual packages at work when locking).
+* ``hello-tool`` 1.0, generic noarch, an executable ``bin/hello-tool`` (a shell script
+  printing ``hello from hello-tool``): found on the kernel's PATH like conda's ffmpeg.
 * ``needs-old-python`` 1.0, noarch python, depends ``python <3.0`` (unsatisfiable here).
 """
 
@@ -118,6 +120,8 @@ def build_channel(channel: Path) -> Path:
         write_package(channel, "noarch", "hello-shell", "1.0", build, noarch="python",
                       depends=["python >=3.8", dep],
                       files={"site-packages/hello_shell/__init__.py": f"KIND = {kind!r}\n".encode()})
+    write_package(channel, "noarch", "hello-tool", "1.0", "0", noarch="generic",
+                  files={"bin/hello-tool": b"#!/bin/sh\necho hello from hello-tool\n"})
     write_package(channel, "noarch", "needs-old-python", "1.0", "py_0", noarch="python",
                   depends=["python <3.0"],
                   files={"site-packages/needs_old_python.py": b"X = 1\n"})

@@ -34,8 +34,9 @@ from tests.engine.kernel_utils import run_in_kernel
 pytestmark = pytest.mark.e2e
 
 MM = "%d.%d" % sys.version_info[:2]
-PROBE = ("import sys, os, hello_conda, hello_shell, iniconfig\n"
+PROBE = ("import sys, os, subprocess, hello_conda, hello_shell, iniconfig\n"
          "print(os.path.realpath(sys.prefix)); print(hello_conda.VERSION); print(hello_shell.KIND)\n")
+TOOL = "import subprocess; print(subprocess.run(['hello-tool'], capture_output=True, text=True).stdout)"
 
 
 def _one(root: Path):
@@ -48,7 +49,7 @@ def _one(root: Path):
 def local_env(tmp_path_factory, local_channel: Path):
     """A conda project on the local channel, created once with api.create."""
     root = tmp_path_factory.mktemp("conda-local") / "localdemo"
-    write_env(root, local_channel, [f"python={MM}", "hello-conda<2", "hello-shell"], [PIP_PACKAGE],
+    write_env(root, local_channel, [f"python={MM}", "hello-conda<2", "hello-shell", "hello-tool"], [PIP_PACKAGE],
               extra_channels=["nodefaults"])
     project = _one(root)
     api.create(project)
@@ -79,7 +80,7 @@ def test_create_gives_a_kernel_with_conda_and_pip_packages(local_env: Path) -> N
     rep = api.status(project)
     assert rep.status is Status.READY, rep.reason
     prefix = local_env / ".conda"
-    assert {r[0] for r in _conda_set(prefix)} == {"python", "hello-conda", "hello-dep", "hello-shell"}
+    assert {r[0] for r in _conda_set(prefix)} == {"python", "hello-conda", "hello-dep", "hello-shell", "hello-tool"}
     assert ("hello-conda", "1.0", "py_0") in _conda_set(prefix)
     assert (prefix / "share/hello-dep/data.txt").read_text() == "hello-dep data\n"
     dists = pip_dists(prefix)
@@ -87,6 +88,8 @@ def test_create_gives_a_kernel_with_conda_and_pip_packages(local_env: Path) -> N
     out = run_in_kernel(project.kernel_name, PROBE).split()
     assert out[0] == os.path.realpath(prefix)
     assert out[1:] == ["1.0", "unix"]
+    # The env's executables are on the kernel's PATH, as after `conda activate`.
+    assert run_in_kernel(project.kernel_name, TOOL).strip() == "hello from hello-tool"
 
 
 def test_status_of_an_up_to_date_env_starts_no_solver(local_env: Path, monkeypatch) -> None:
@@ -111,7 +114,7 @@ def test_lock_writes_conda_lock_v1_for_four_platforms(locked_env) -> None:
     assert set(lock.content_hash) == set(lock.platforms)
     for plat in lock.platforms:
         conda = {p.name: p for p in lock.for_platform(plat, "conda")}
-        assert set(conda) == {"python", "hello-conda", "hello-dep", "hello-shell"}
+        assert set(conda) == {"python", "hello-conda", "hello-dep", "hello-shell", "hello-tool"}
         assert conda["hello-conda"].version == "1.0"
         assert conda["hello-conda"].dependencies == {"python": ">=3.8", "hello-dep": ""}
         assert conda["hello-conda"].md5 and conda["hello-conda"].sha256
