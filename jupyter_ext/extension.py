@@ -72,6 +72,9 @@ def link(serverapp: Any) -> None:
     if current is not KernelSpecManager:
         serverapp.config.KernelenvKernelSpecManager.setdefault("wrapped_class", current)
     serverapp.kernel_spec_manager_class = KernelenvKernelSpecManager
+    # ExtensionApps linked after this one re-apply the server's config to its traits;
+    # put the choice in the config too so it survives that.
+    serverapp.config.ServerApp.kernel_spec_manager_class = KernelenvKernelSpecManager
     serverapp.log.info("kernelenv: kernel spec manager wraps %s.%s", current.__module__, current.__name__)
 
 
