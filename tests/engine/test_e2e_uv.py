@@ -191,3 +191,20 @@ def test_remove_and_prune_kernels(tmp_path: Path) -> None:
     assert not {k["name"]: k for k in cli_json("kernels")["kernels"]}[name]["alive"]
     pruned = cli_json("kernels", "--prune")["pruned"]
     assert [k["name"] for k in pruned] == [name]
+
+
+def test_pipfile_lock_project_installs_the_locked_pins(tmp_path: Path) -> None:
+    """binder-examples__pipfile: Pipfile.lock pins (hash-checked) into the Python 3.6 it asks for."""
+    root = copy_corpus_project("binder-examples__pipfile", tmp_path)
+    [res] = cli_json("create", str(root))
+    assert res["result"]["python_version"].startswith("3.6.")
+    [project] = api.detect(root)
+    assert project.lock == root / "Pipfile.lock"
+    builder = UvBuilder()
+    locked = builder.locked_packages(project)
+    installed = builder.installed(link_target(root / ".venv"))
+    assert len(locked) == 11  # the lock's default section; pytest (develop) is not installed
+    assert {n: installed.get(n) for n in locked} == locked
+    assert "pytest" not in installed
+    out = run_in_kernel(res["result"]["kernel_name"], "import seaborn; " + PRINT_PREFIX)
+    assert out.strip() == os.path.realpath(root / ".venv")
