@@ -37,6 +37,8 @@ export interface CommandContext {
   store: ProjectStore;
   statusBar: EnvStatusBar;
   output: vscode.OutputChannel;
+  /** Called after a job succeeded (e.g. to select the new kernel for the open notebook). */
+  afterJob?: (job: JobResult) => void;
 }
 
 /** The root a command was given (`"/root"`, `{project: "/root"}`, or a Uri), if any. */
@@ -91,7 +93,12 @@ function requireClient(ctx: CommandContext) {
  *
  * @returns the finished job, or undefined when refused, not confirmed or the request failed.
  */
-export async function runAction(ctx: CommandContext, action: Action, project: ProjectInfo): Promise<JobResult | undefined> {
+export async function runAction(
+  ctx: CommandContext,
+  action: Action,
+  project: ProjectInfo,
+  opts: { skipAfterJob?: boolean } = {},
+): Promise<JobResult | undefined> {
   if (requiresTrust(action) && !vscode.workspace.isTrusted) {
     const pick = await vscode.window.showWarningMessage(
       `Kernelenv: "${ACTION_LABELS[action]}" runs the project's build tools, so it is disabled in an untrusted workspace.`,
@@ -149,6 +156,9 @@ export async function runAction(ctx: CommandContext, action: Action, project: Pr
     const summary = jobSummary(job, project.name);
     if (summary.ok) {
       void vscode.window.showInformationMessage(`Kernelenv: ${summary.text}`);
+      if (!opts.skipAfterJob) {
+        ctx.afterJob?.(job);
+      }
     } else {
       ctx.output.appendLine(summary.text);
       job.log.forEach((l) => ctx.output.appendLine(`  ${l}`));
@@ -247,7 +257,7 @@ async function selectNotebookKernel(ctx: CommandContext): Promise<void> {
     );
     if (pick) {
       const project = ctx.store.byRoot(kernel.project.root) ?? kernel.project;
-      const job = await runAction(ctx, 'create', project);
+      const job = await runAction(ctx, 'create', project, { skipAfterJob: true });
       if (job?.state !== 'succeeded') {
         return;
       }

@@ -15,7 +15,7 @@ import { EnvStatusBar } from './statusBar';
 let manager: ServerManager | undefined;
 
 /** Called by VS Code on activation. */
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel(CLIENT_NAME);
   const store = new ProjectStore();
   const statusBar = new EnvStatusBar(store);
@@ -24,6 +24,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   ctx.server = server;
   manager = server;
   const autoSelect = new NotebookKernelAutoSelect(server, output);
+  ctx.afterJob = (job) => {
+    if (job.action === 'create' || job.action === 'rebuild') {
+      autoSelect.considerActive();
+    }
+  };
   const unsubscribe = store.onChange(() => statusBar.update());
 
   context.subscriptions.push(
@@ -53,14 +58,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => statusBar.update()),
   );
-  context.subscriptions.push(
-    await onPythonInterpreterChange(() => {
-      if (!readSettings(vscode.workspace.workspaceFolders?.[0]).interpreter) {
-        output.appendLine("The Python extension's interpreter changed; restarting the language server.");
-        void server.restart();
-      }
-    }),
-  );
+  void onPythonInterpreterChange(() => {
+    if (!readSettings(vscode.workspace.workspaceFolders?.[0]).interpreter) {
+      output.appendLine("The Python extension's interpreter changed; restarting the language server.");
+      void server.restart();
+    }
+  }).then((d) => context.subscriptions.push(d));
   void server.start();
 }
 

@@ -38,7 +38,9 @@ import { checkServerInstalled } from '../../src/interpreter';
 import { decideKernel, jupyterControllerIds } from '../../src/notebookKernel';
 import { executeCommand, executeWithProgress } from '../../src/progress';
 import {
+  jobFromError,
   JobResult,
+  jobSummary,
   KernelenvSettings,
   KernelForNotebook,
   notebookArguments,
@@ -278,5 +280,27 @@ describe('kernelenv-lsp driven like the extension drives it (real server, real u
       'from importlib.metadata import version as v; print(v("seaborn"), v("pandas"), v("ipykernel") > "")',
     ]);
     assert.equal(stdout.trim(), '0.13.2 2.2.3 True');
+  });
+
+  it('cancels a rebuild through window/workDoneProgress/cancel and keeps the previous env', async () => {
+    const before = await executeCommand<KernelForNotebook>(conn, SERVER_COMMANDS.kernelForNotebook, notebookArguments(pathToFileURL(notebook).toString()));
+    const ends: WorkDoneProgressEnd[] = [];
+    const run = executeWithProgress<JobResult>(conn, serverCommandFor('rebuild'), projectArguments(root), {
+      // What the progress notification's Cancel button does.
+      onBegin: () => run.cancel(),
+      onEnd: (v) => ends.push(v),
+    });
+    const outcome = await run.result.then(
+      (job) => ({ job, error: undefined as unknown }),
+      (error: unknown) => ({ job: jobFromError(error), error }),
+    );
+    assert.ok(outcome.error, `the rebuild was cancelled, not ${outcome.job?.state}`);
+    assert.equal(outcome.job?.state, 'cancelled');
+    assert.match(jobSummary(outcome.job, PROJECT).text, /previous environment is unchanged/);
+    assert.equal(ends.length, 1);
+    const after = await executeCommand<KernelForNotebook>(conn, SERVER_COMMANDS.kernelForNotebook, notebookArguments(pathToFileURL(notebook).toString()));
+    assert.equal(after.status?.status, 'ready');
+    assert.equal(after.python, before.python);
+    assert.ok(after.python && fs.existsSync(after.python));
   });
 });

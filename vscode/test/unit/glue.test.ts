@@ -70,7 +70,7 @@ describe('extension glue (vscode stubbed)', function () {
     state.config.set('kernelenv.interpreter', '/nonexistent/bin/python');
     state.messageAnswers.push('Open Settings');
     const context = { subscriptions: [] as { dispose(): unknown }[] };
-    await activate(context as unknown as vscode.ExtensionContext);
+    activate(context as unknown as vscode.ExtensionContext);
     assert.deepEqual([...state.registeredCommands.keys()].sort(), Object.values(CLIENT_COMMANDS).sort());
     const err = await until(() => state.messages.find((m) => m.level === 'error'), 'the error message');
     assert.match(err.message, /not installed in \/nonexistent\/bin\/python \(from the kernelenv\.interpreter setting\)/);

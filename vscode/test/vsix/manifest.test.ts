@@ -87,7 +87,7 @@ describe('packaged .vsix manifest', function () {
     resetStub();
     state.config.set(`${CONFIG_SECTION}.interpreter`, '/nonexistent/python');
     const context = { subscriptions: [] as { dispose(): unknown }[] };
-    await activate(context as unknown as vscode.ExtensionContext);
+    activate(context as unknown as vscode.ExtensionContext);
     registered = [...state.registeredCommands.keys()];
     readSettings();
     // vscode-languageclient reads `<client id>.trace.server` itself.
