@@ -287,7 +287,7 @@ class KernelenvServer(LanguageServer):
             if answer == ACTION_NEVER:
                 await asyncio.to_thread(self.memory.set_never, root)
             elif answer == ACTION_CREATE:
-                self.spawn(self.run_job("create", project, None))
+                self.spawn(self.run_job_and_report("create", project))
             elif answer == ACTION_NOT_NOW:
                 # "Not now" covers the rest of this folder for this session too.
                 self.prompted.update(state.projects)
@@ -393,6 +393,15 @@ class KernelenvServer(LanguageServer):
         code = REQUEST_CANCELLED if job.state == "cancelled" else REQUEST_FAILED
         raise EngineRequestError(err.get("message", f"{action} failed"), code=code,
                                  data={**err, "job": job.to_dict(log_lines=20)})
+
+    async def run_job_and_report(self, action: str, project: Project) -> None:
+        """Run a job nobody awaits (the prompt's "Create environment"); show a failure with window/showMessage."""
+        try:
+            await self.run_job(action, project, None)
+        except EngineRequestError as e:
+            kind = types.MessageType.Info if e.code == REQUEST_CANCELLED else types.MessageType.Error
+            self.window_show_message(types.ShowMessageParams(
+                type=kind, message=f"kernelenv {action} of {project.name}: {e.message}"))
 
     async def _notify_project(self, project: Project) -> None:
         await asyncio.to_thread(self.index.refresh_status, project)

@@ -189,6 +189,9 @@ async def test_failing_builds_get_errors_and_the_server_keeps_answering(tmp_path
         ended = await wait_until(lambda: [r for r in client.progress_reports.values()
                                           if r and r[-1].kind == "end"], 300, "the failed create's end")
         assert "create failed" in ended[0][-1].message
+        shown = await wait_until(lambda: [m for m in client.messages if "kernelenv create of broken" in m.message],
+                                 30, "the failure message")
+        assert shown[0].type == types.MessageType.Error and "kernelenv-no-such-package-xyz" in shown[0].message
         with pytest.raises(JsonRpcException) as failed:
             await command(client, "kernelenv.create", {"project": str(broken)})
         assert failed.value.code == int(types.LSPErrorCodes.RequestFailed)
@@ -206,3 +209,29 @@ async def test_failing_builds_get_errors_and_the_server_keeps_answering(tmp_path
         assert not (broken / ".venv").exists()
         res = await command(client, "kernelenv.projects")
         assert {p["name"] for p in res[0]["projects"]} == {"broken", "malformed"}
+
+
+async def test_lock_hover_and_remove(workspace):
+    ws = workspace(REQ)
+    root = ws / REQ
+    req = root / "requirements.txt"
+    async with lsp(ws, init_options={"prompt": False}) as client:
+        await projects_of(client, ws)
+        client.progress_reports["lock"] = []
+        result = await command(client, "kernelenv.lock", {"project": uri(root)}, token="lock")
+        assert result["state"] == "succeeded" and result["action"] == "lock"
+        lock = Path(result["result"]["lock"])
+        assert lock == root / "pylock.toml" and lock.is_file()
+        assert [p.kind for p in client.progress_reports["lock"]][::len(client.progress_reports["lock"]) - 1] == [
+            "begin", "end"]
+        note = await wait_until(lambda: client.kernelenv_projects[-1]["projects"][0]["lock"] == "pylock.toml"
+                                and client.kernelenv_projects[-1], 30, "a notification with the lock")
+        assert note["projects"][0]["status"]["status"] == "missing"
+        lines = req.read_text().splitlines()
+        hover = await client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(req)),
+            position=types.Position(lines.index("pandas==2.2.3"), 0)))
+        assert "locked: `2.2.3` (pylock.toml)" in hover.contents.value
+        assert "installed: no env yet" in hover.contents.value
+        removed = await command(client, "kernelenv.remove", {"project": str(root)})
+        assert removed["state"] == "succeeded" and removed["result"] == {"removed": True}

@@ -1,0 +1,48 @@
+"""``kernelenv-lsp --tcp``: the same server over pygls' TCP transport (editors that connect to a port)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from .lsphelp import SERVER, make_client, projects_of, wait_until
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_tcp_transport(workspace):
+    ws = workspace("binder-examples__requirements")
+    port = _free_port()
+    proc = subprocess.Popen([*SERVER, "--tcp", "--host", "127.0.0.1", "--port", str(port)],
+                            stdin=subprocess.DEVNULL)
+    client = make_client()
+    try:
+        for _ in range(200):
+            try:
+                await client.start_tcp("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the TCP server did not listen")
+        await client.initialize_session(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(ws)),
+            initialization_options={"prompt": False}))
+        note = await projects_of(client, ws)
+        assert note["projects"][0]["name"] == "binder-examples__requirements"
+        await client.shutdown_session()
+        await wait_until(lambda: proc.poll() is not None, 20, "the server to exit")
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(10)
+        await client.stop()
