@@ -164,3 +164,11 @@ async def test_resolve_notebook(kapi, workdir):
     assert code == 200 and data["project"] is None and data["kernel_name"] is None
     code, _, data = await kapi("GET", f"{A}/resolve")
     assert code == 400
+
+
+async def test_root_project_addressed_as_dot_or_without_path(kapi):
+    """The server root is `projects/./ACTION` or, as browsers normalise it, `projects/ACTION`;
+    the test root holds no env file, so both answer 'not a project' for the root itself."""
+    for url in (f"{A}/projects/./lock", f"{A}/projects/%2E/lock", f"{A}/projects/lock"):
+        code, _, data = await kapi("POST", url, body={})
+        assert code == 404 and data["message"].startswith("'.' is not a project folder"), (url, data)
