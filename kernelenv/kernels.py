@@ -109,21 +109,13 @@ def display_name(project: "Project", python_version: str | None) -> str:  # noqa
     return f"Python {short} ({project.name})"
 
 
-def register(project: "Project", python: Path, python_version: str | None,  # noqa: F821
-             *, env_path: Path, location: KernelLocation | None = None) -> Path:
-    """Write the project's kernel.json and return its kernelspec folder.
+def kernel_spec(project: "Project", python: Path, python_version: str | None,  # noqa: F821
+                *, env_path: Path) -> dict[str, Any]:
+    """The kernel.json dict of a project's env (what :func:`register` writes).
 
-    Args:
-        project: the project.
-        python: the interpreter the kernel runs (through the live env link).
-        python_version: e.g. ``"3.11.7"`` for the display name.
-        env_path: the live env folder recorded in the metadata.
-        location: where to write (default: the user's Jupyter data dir).
+    Also used by the Jupyter server extension to list a built env whose kernel.json is
+    not on the server's kernel path. Args as :func:`register`.
     """
-    loc = location or KernelLocation()
-    name = kernel_name(project)
-    dest = loc.kernels_dir() / name
-    dest.mkdir(parents=True, exist_ok=True)
     spec = {
         "argv": [str(python), "-Xfrozen_modules=off", "-m", "ipykernel_launcher",
                  "-f", "{connection_file}"],
@@ -143,6 +135,25 @@ def register(project: "Project", python: Path, python_version: str | None,  # no
     }
     if python_version and python_version.startswith(("3.6", "3.7", "3.8", "3.9", "3.10")):
         spec["argv"].remove("-Xfrozen_modules=off")
+    return spec
+
+
+def register(project: "Project", python: Path, python_version: str | None,  # noqa: F821
+             *, env_path: Path, location: KernelLocation | None = None) -> Path:
+    """Write the project's kernel.json and return its kernelspec folder.
+
+    Args:
+        project: the project.
+        python: the interpreter the kernel runs (through the live env link).
+        python_version: e.g. ``"3.11.7"`` for the display name.
+        env_path: the live env folder recorded in the metadata.
+        location: where to write (default: the user's Jupyter data dir).
+    """
+    loc = location or KernelLocation()
+    name = kernel_name(project)
+    dest = loc.kernels_dir() / name
+    dest.mkdir(parents=True, exist_ok=True)
+    spec = kernel_spec(project, python, python_version, env_path=env_path)
     tmp = dest / "kernel.json.tmp"
     tmp.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, dest / "kernel.json")
