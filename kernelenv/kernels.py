@@ -175,6 +175,11 @@ def _conda_env(prefix: Path) -> dict[str, str]:
     return {"PATH": os.pathsep.join([*(str(d) for d in dirs), "${PATH}"]), "CONDA_PREFIX": str(prefix)}
 
 
+def conda_kernel_env(prefix: Path) -> dict[str, str]:
+    """The kernel.json ``env`` that activates conda prefix ``prefix`` (see :func:`_conda_env`)."""
+    return _conda_env(prefix)
+
+
 def unregister(name: str, location: KernelLocation | None = None) -> bool:
     """Remove kernelspec ``name`` if kernelenv wrote it. Returns whether one was removed."""
     dirs = [location.kernels_dir()] if location else _kernel_dirs()
