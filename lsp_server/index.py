@@ -66,8 +66,9 @@ class FolderState:
 
     def to_notification(self, folder_uri: str) -> dict[str, Any]:
         """The ``kernelenv/projects`` params for this folder."""
-        projects = [project_entry(p, self.statuses.get(r) or status_of(p), self.folder)
-                    for r, p in sorted(self.projects.items())]
+        statuses = dict(self.statuses)  # copies: a worker thread may be updating them
+        projects = [project_entry(p, statuses.get(r) or status_of(p), self.folder)
+                    for r, p in sorted(list(self.projects.items()))]
         out: dict[str, Any] = {"workspaceFolder": folder_uri, "projects": projects}
         if self.error:
             out["error"] = self.error
@@ -171,6 +172,11 @@ class ProjectIndex:
         if state is not None and project.root in state.statuses:
             return state.statuses[project.root]
         return self.refresh_status(project)
+
+    def snapshot(self) -> list[FolderState]:
+        """The folder states, sorted by folder path."""
+        with self._lock:
+            return [s for _, s in sorted(self.folders.items())]
 
     def all_projects(self) -> list[Project]:
         """Every known project."""

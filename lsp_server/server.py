@@ -314,7 +314,7 @@ class KernelenvServer(LanguageServer):
         args = list(params.arguments or [])
         cmd = params.command
         if cmd == "kernelenv.projects":
-            return [s.to_notification(self.folder_uri(f)) for f, s in sorted(self.index.folders.items())]
+            return [s.to_notification(self.folder_uri(s.folder)) for s in self.index.snapshot()]
         if cmd == "kernelenv.kernelForNotebook":
             nb = _arg(args, "notebook")
             path = _to_path(nb)

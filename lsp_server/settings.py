@@ -23,7 +23,7 @@ class Settings:
         backend: force a backend for detection (``uv``, ``rattler`` ...), or ``None``
             for the engine's rule.
         auto_select_kernel: ``always`` | ``ask`` | ``never``; a hint for editor
-            extensions (the server only reports it back in ``kernelenv.projects``).
+            extensions choosing a notebook kernel (the server only stores it).
     """
 
     prompt: bool = True

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from lsprotocol import types
 
-from .lsphelp import BASIC_CAPS, command, lsp, projects_of, uri, wait_until
+from .lsphelp import lsp, projects_of, uri, wait_until
 
 REQ = "binder-examples__requirements"
 

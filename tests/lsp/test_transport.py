@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
-import sys
 
 from lsprotocol import types
 from pygls.uris import from_fs_path

@@ -7,8 +7,6 @@ corpus projects copied to a temp folder.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from lsprotocol import types
