@@ -19,6 +19,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernelenv.kernels import conda_kernel_env
+
 
 @dataclass(frozen=True)
 class FoundEnv:
@@ -45,7 +47,7 @@ class FoundEnv:
             "display_name": display,
             "language": "python",
             "interrupt_mode": "signal",
-            "env": {},
+            "env": conda_kernel_env(self.prefix) if self.kind == "conda" else {},
             "metadata": {"kernelenv_env": {"kind": self.kind, "prefix": str(self.prefix)}},
         }
 

@@ -27,7 +27,7 @@ from typing import Any, Iterable
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from traitlets import Type
 
-from kernelenv.kernels import METADATA_KEY, display_name
+from kernelenv.kernels import METADATA_KEY, kernel_spec
 from kernelenv.layout import live_link, python_in, state_file
 from kernelenv.model import Project
 from kernelenv.state import read_state
@@ -124,18 +124,9 @@ class KernelenvKernelSpecManager(KernelSpecManager):
             if state and state.get("kernel_name"):
                 kind = state.get("env_kind", project.backend.env_kind)
                 link = live_link(root, kind)
-                spec = {
-                    "argv": [str(python_in(link, kind)), "-m", "ipykernel_launcher", "-f",
-                             "{connection_file}"],
-                    "display_name": display_name(project, state.get("python_version")),
-                    "language": "python",
-                    "interrupt_mode": "signal",
-                    "env": {},
-                    "metadata": {"debugger": True, METADATA_KEY: {
-                        "project": str(root), "name": project.name,
-                        "backend": state.get("backend"), "env": str(link)}},
-                    "_name": state["kernel_name"],
-                }
+                spec = kernel_spec(project, python_in(link, kind), state.get("python_version"),
+                                   env_path=link)
+                spec["_name"] = state["kernel_name"]
             cached = (key, spec)
             self._project_cache[root] = cached
         return cached[1]

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from tests.jupyter.helpers import execute
+from tests.jupyter.helpers import execute, wait_job
 
 A = "kernelenv/api"
 
@@ -38,10 +38,12 @@ async def test_conda_env_with_ipykernel_listed_with_nb_conda_kernels_name(kapi, 
     spec = specs["conda-env-Survey_2024-py"]["spec"]
     assert spec["display_name"] == "Python [conda env:Survey_2024]"
     assert spec["argv"][0] == str(envs / "Survey_2024" / "bin" / "python")
+    assert spec["env"]["CONDA_PREFIX"] == str(envs / "Survey_2024")  # activated as conda would
     code, _, model = await kapi("POST", "api/kernels", body={"name": "conda-env-Survey_2024-py"})
     assert code == 201, model
-    out = await execute(jp_serverapp, model["id"], "import numpy; print(numpy.__version__)")
-    assert out["stdout"].strip() == "2.2.2", out
+    out = await execute(jp_serverapp, model["id"],
+                        "import os, numpy; print(numpy.__version__, os.environ['CONDA_PREFIX'])")
+    assert out["stdout"].split() == ["2.2.2", str(envs / "Survey_2024")], out
     await kapi("DELETE", f"api/kernels/{model['id']}")
     (envs / "Survey_2024").unlink()
     assert "conda-env-Survey_2024-py" not in await kernelspecs(kapi)
@@ -129,7 +131,7 @@ def auto_create_config(jp_server_config):
     return jp_server_config
 
 
-async def test_auto_create_builds_the_env_before_the_portable_kernel_starts(
+async def test_auto_create_builds_the_env_then_lock_and_remove_through_the_api(
         auto_create_config, kapi, jp_serverapp, workdir, session_root):
     proj = workdir / "tiny"
     proj.mkdir()
@@ -144,5 +146,23 @@ async def test_auto_create_builds_the_env_before_the_portable_kernel_starts(
     assert out["status"] == "ok", out
     assert out["stdout"].strip() == os.path.realpath(proj / ".venv")
     code, _, data = await kapi("GET", f"{A}/projects?path={quote(workdir.name)}")
-    assert data["projects"][0]["status"]["status"] == "ready"
+    (project,) = data["projects"]
+    assert project["status"]["status"] == "ready"
     await kapi("DELETE", f"api/sessions/{session['id']}")
+
+    path = quote(f"{workdir.name}/tiny", safe="")
+    code, _, job = await kapi("POST", f"{A}/projects/{path}/lock")  # no body at all
+    assert code == 202, job
+    job = await wait_job(kapi, job["id"], timeout=300)
+    assert job["state"] == "succeeded", job
+    assert job["result"] == {"lock": str(proj / "pylock.toml")} and (proj / "pylock.toml").is_file()
+
+    assert project["kernel_name"] in await kernelspecs(kapi)
+    code, _, job = await kapi("POST", f"{A}/projects/{path}/remove", body={})
+    assert code == 202, job
+    job = await wait_job(kapi, job["id"], timeout=300)
+    assert job["state"] == "succeeded" and job["result"] == {"removed": True}, job
+    assert not (proj / ".venv").exists()
+    assert project["kernel_name"] not in await kernelspecs(kapi)
+    code, _, data = await kapi("GET", f"{A}/projects?path={quote(workdir.name)}")
+    assert data["projects"][0]["status"]["status"] == "missing"
