@@ -8,6 +8,7 @@ solver failure can point at the lines involved.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +67,7 @@ class CondaRequest:
         specs = [s for s in self.specs if _name(s) != "python"]
         v = version.strip()
         specs.insert(0, f"python {v}.*" if re.fullmatch(r"\d+(\.\d+)?", v) else f"python {v}")
-        return CondaRequest(self.source, self.channels, specs, list(self.pip), self.pip_cwd,
-                            dict(self.lines), list(self.warnings), self.ipykernel_declared)
+        return dataclasses.replace(self, specs=specs)
 
 
 def _pep503(name: str) -> str:

@@ -172,7 +172,7 @@ class RattlerBuilder(Builder):
         specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
         records = self._solve(req, specs, channels, plat, gateway, reporter, for_lock=False)
         reporter.check_cancelled()
-        self._install(records, prefix, plat, reporter)
+        self._install(records, prefix, reporter)
         reporter.check_cancelled()
         install_pip(prefix, pip, req.pip_cwd or req.source.parent, reporter)
 
@@ -210,8 +210,11 @@ class RattlerBuilder(Builder):
         reporter.step("solve", 0.2, f"Solving {len(specs)} conda specs for {platform} "
                       f"({', '.join(channels)})")
         vps = virtual_packages(platform, for_lock=for_lock)
+        # rattler.solve parses strictly and rejects conda's `name=1.0=build` form; hand it the
+        # canonical text of the lenient parse (`name ==1.0 build`), as conda itself reads them.
+        canonical = [str(rattler.MatchSpec(s)) for s in specs]
         try:
-            return run_async(lambda: rattler.solve(channels, specs, gateway=gateway,
+            return run_async(lambda: rattler.solve(channels, canonical, gateway=gateway,
                                                    platforms=[platform, "noarch"], virtual_packages=vps),
                              reporter)
         except CancelledError:
@@ -235,6 +238,9 @@ class RattlerBuilder(Builder):
         msg = f"the conda specs cannot be solved for {platform}: {explanation}"
         if where:
             msg += f" Specs involved: {where}."
+        if any(_has_build(s) for s in specs):
+            msg += (" Some entries pin build strings, which are platform-specific (a `conda env export` "
+                    "from another machine?): try again with --strip-builds.")
         return EnvFileError(req.source, msg, first, None, code="unsatisfiable")
 
     @staticmethod
@@ -258,7 +264,7 @@ class RattlerBuilder(Builder):
         return BuildError("solve", f"{req.source.name}: {msg}", text[-2000:])
 
     # ---------------------------------------------------------------- install
-    def _install(self, records: list, prefix: Path, platform: str, reporter: Reporter) -> None:
+    def _install(self, records: list, prefix: Path, reporter: Reporter) -> None:
         import rattler
 
         reporter.step("install", 0.5, f"Installing {len(records)} conda packages")
@@ -282,7 +288,7 @@ class RattlerBuilder(Builder):
             raise BuildError("install", f"{project.lock.name} does not include ipykernel for {plat}, so the env "
                              "could not run as a kernel; run `kernelenv lock` (kernelenv adds ipykernel when "
                              "it locks) and then `kernelenv rebuild`.")
-        self._install(records, prefix, plat, reporter)
+        self._install(records, prefix, reporter)
         reporter.check_cancelled()
         install_locked_pip(prefix, pip, reporter)
         reporter.step("verify-lock", 0.85, "Checking conda-meta matches the lock")
@@ -438,6 +444,15 @@ def _spec_name(spec: str) -> str:
     except Exception:
         return spec.split()[0].lower()
     return ms.name.normalized if ms.name is not None else spec
+
+
+def _has_build(spec: str) -> bool:
+    from rattler import MatchSpec
+
+    try:
+        return MatchSpec(spec).build is not None
+    except Exception:
+        return False
 
 
 def _content_hash(req: CondaRequest, channels: list[str], specs: list[str], pip: list[str], platform: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -26,4 +27,4 @@ def test_windows_export_via_cli(project_copy) -> None:
         [result] = json.loads(proc.stdout)
         assert result["ok"] is False and result["error"]["code"] == "build-failed"
         assert result["error"]["step"] == "solve"
-        assert "(https://repo.anaconda.com/pkgs/main/) is unreachable" in result["error"]["message"]
+        assert re.search(r"\(https://repo\.anaconda\.com/pkgs/(main|r)/\) is unreachable", result["error"]["message"])

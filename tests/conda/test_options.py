@@ -86,3 +86,17 @@ def test_pip_only_project_with_conda_backend(tmp_path: Path) -> None:
     [project] = api.detect(tmp_path, backend="rattler")
     req = read_request(project)
     assert req.specs == ["python"] and req.pip == ["-r requirements.txt"]
+
+
+def test_foreign_build_strings_suggest_strip_builds(tmp_path: Path, local_channel: Path, monkeypatch) -> None:
+    """A build that exists only on the exporting machine: the error says so; --strip-builds solves."""
+    write_env(tmp_path, local_channel, [f"python={MM}", "hello-conda=1.0=py_7"], ["ipykernel"], name="export")
+    [project] = api.detect(tmp_path)
+    monkeypatch.setenv("KERNELENV_LOCK_PLATFORMS", "linux-64")
+    with pytest.raises(EnvFileError) as ei:
+        api.lock(project)
+    assert (ei.value.code, ei.value.line) == ("unsatisfiable", 6)
+    assert "try again with --strip-builds" in ei.value.message
+    req = read_request(project, strip_builds=True)
+    assert req.specs == [f"python={MM}", "hello-conda==1.0"]
+    assert any("--strip-builds: removed build strings from 1 entries" in w for w in req.warnings)
