@@ -100,3 +100,21 @@ def test_foreign_build_strings_suggest_strip_builds(tmp_path: Path, local_channe
     req = read_request(project, strip_builds=True)
     assert req.specs == [f"python={MM}", "hello-conda==1.0"]
     assert any("--strip-builds: removed build strings from 1 entries" in w for w in req.warnings)
+
+
+def test_run_async_inside_a_running_loop_and_cancel() -> None:
+    """The engine's rattler calls work from a thread that runs an event loop (the language
+    server's), and a cancel stops a running coroutine promptly."""
+    import asyncio
+    import threading
+
+    from kernelenv.backends.rattler import run_async
+
+    async def outer() -> int:
+        return run_async(lambda: asyncio.sleep(0, result=5), Reporter())
+
+    assert asyncio.run(outer()) == 5
+    rep = Reporter()
+    threading.Timer(0.3, rep.cancel).start()
+    with pytest.raises(CancelledError):  # a finished sleep would return None instead
+        run_async(lambda: asyncio.sleep(30), rep)
