@@ -262,6 +262,6 @@ def handlers(base_url: str) -> list[tuple[str, type]]:
         (url_path_join(api_base, "projects") + "/?", ProjectsHandler),
         # "projects/create" (no path: browsers drop a "./" segment) acts on the root
         (url_path_join(api_base, "projects") + r"(?:/(?P<path>.+))?/(?P<action>[^/]+)", ActionHandler),
-        (url_path_join(api_base, "jobs", r"(?P<job_id>[0-9a-f]+)"), JobHandler),
+        (url_path_join(api_base, "jobs", r"(?P<job_id>[^/]+)"), JobHandler),
         (url_path_join(api_base, "resolve"), ResolveHandler),
     ]

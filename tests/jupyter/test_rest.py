@@ -172,3 +172,26 @@ async def test_root_project_addressed_as_dot_or_without_path(kapi):
     for url in (f"{A}/projects/./lock", f"{A}/projects/%2E/lock", f"{A}/projects/lock"):
         code, _, data = await kapi("POST", url, body={})
         assert code == 404 and data["message"].startswith("'.' is not a project folder"), (url, data)
+
+
+async def test_unknown_job_is_json_404(kapi):
+    for job_id in ("0123abcd", "not-a-job"):
+        for method in ("GET", "DELETE"):
+            code, _, data = await kapi(method, f"{A}/jobs/{job_id}")
+            assert code == 404 and job_id in data["message"], data
+
+
+async def test_project_locked_by_another_process_is_409(kapi, workdir):
+    """The engine's cross-process lock (what a `kernelenv create` in a terminal holds) is
+    taken here in the test process; the server must refuse rather than queue or corrupt."""
+    from kernelenv.locking import project_lock
+
+    proj = make_req_project(workdir)
+    with project_lock(proj, "create"):
+        code, _, data = await kapi("POST", f"{A}/projects/{workdir.name}/proj/create", body={})
+        assert code == 409 and data["job"] is None, data
+        assert "Another kernelenv process" in data["message"]
+        code, _, data = await kapi("GET", f"{A}/projects?path={workdir.name}")
+        assert data["projects"][0]["status"]["status"] == "building"
+        assert data["projects"][0]["job"] is None
+    assert not (proj / ".kernelenv" / "envs").exists()
