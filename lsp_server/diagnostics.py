@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from lsprotocol import types
@@ -59,6 +60,22 @@ def to_diagnostic(f: Finding, lines: list[str], utf16: bool = True) -> types.Dia
                             code=f.error.code, source=SOURCE)
 
 
+_INTERPRETERS: tuple[float, list] = (0.0, [])
+_INTERPRETERS_TTL = 30.0
+
+
+def _choose(request, *, source=None):
+    """:func:`kernelenv.interpreters.choose` over the installed interpreters, looked up at
+    most every 30 s (diagnostics run on every keystroke)."""
+    from kernelenv import interpreters
+
+    global _INTERPRETERS
+    now = time.monotonic()
+    if now - _INTERPRETERS[0] > _INTERPRETERS_TTL:
+        _INTERPRETERS = (now, interpreters.find_interpreters())
+    return interpreters.choose(request, source=source, interpreters=_INTERPRETERS[1])
+
+
 def diagnostics_for(path: Path, text: str | None, project: Project | None, report: StatusReport | None,
                     utf16: bool = True) -> list[types.Diagnostic]:
     """Diagnostics of one env file (``text``: the editor's buffer, ``None`` to read the disk)."""
@@ -67,6 +84,6 @@ def diagnostics_for(path: Path, text: str | None, project: Project | None, repor
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError):
             text = ""
-    findings = diagnose_file(path, project, text=text, report=report)
+    findings = diagnose_file(path, project, text=text, report=report, choose=_choose)
     lines = text.splitlines()
     return [to_diagnostic(f, lines, utf16) for f in findings if f.error.path == path]

@@ -327,7 +327,7 @@ class KernelenvServer(LanguageServer):
             state = self.index.folder_of(project.root)
             return project_entry(project, report, state.folder if state else project.root)
         action = JOB_COMMANDS[cmd]
-        return await self.run_job(action, project, params.work_done_token)
+        return await self.run_job(action, project, params.work_done_token, **_create_options(action, args))
 
     async def resolve_project(self, ref: str) -> Project:
         """The project a command names (its root, a file or folder in it, or a file URI).
@@ -349,8 +349,12 @@ class KernelenvServer(LanguageServer):
             raise JsonRpcInvalidParams(f"No kernelenv project at {path}: no environment files found there.")
         return found
 
-    async def run_job(self, action: str, project: Project, token: types.ProgressToken | None) -> dict:
+    async def run_job(self, action: str, project: Project, token: types.ProgressToken | None,
+                      **options: Any) -> dict:
         """Run one job with work-done progress; returns ``Job.to_dict()`` or raises the engine error.
+
+        Args:
+            options: keyword arguments of the api function (``python``, ``strip_builds`` for create).
 
         Raises:
             EngineRequestError: the job failed or was refused (project busy); message and data
@@ -364,7 +368,7 @@ class KernelenvServer(LanguageServer):
                 log.warning("window/workDoneProgress/create failed: %s", e)
                 token = None
         try:
-            job = self.jobs.start(action, project)
+            job = self.jobs.start(action, project, **options)
         except KernelenvError as e:
             if token is not None:
                 self._progress_end(token, f"{action} refused: {e}")
@@ -446,6 +450,20 @@ def _engine_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     except KernelenvError as e:
         raise EngineRequestError(str(e), data=e.to_dict()) from None
+
+
+def _create_options(action: str, args: list[Any]) -> dict[str, Any]:
+    """Optional create settings in the argument object: ``python`` (a version or interpreter
+    path) and ``stripBuilds`` (conda: drop build strings and Windows-only packages)."""
+    a = args[0] if args and isinstance(args[0], dict) else {}
+    opts: dict[str, Any] = {}
+    if action != "create":
+        return opts
+    if isinstance(a.get("python"), str) and a["python"]:
+        opts["python"] = a["python"]
+    if isinstance(a.get("stripBuilds"), bool):
+        opts["strip_builds"] = a["stripBuilds"]
+    return opts
 
 
 def _arg(args: list[Any], key: str) -> str:

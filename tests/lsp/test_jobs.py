@@ -203,6 +203,23 @@ async def test_failing_builds_get_errors_and_the_server_keeps_answering(tmp_path
         assert f"{malformed / 'requirements.txt'}:2:5" in bad.value.message
         assert plain(bad.value.data)["line"] == 2
 
+        # create's optional "python" override goes to the engine (nothing installed satisfies 3.4).
+        with pytest.raises(JsonRpcException) as nopy:
+            await command(client, "kernelenv.create", {"project": str(broken), "python": "3.4"})
+        assert plain(nopy.value.data)["code"] == "python-not-found"
+        assert "No installed Python satisfies ==3.4.*" in nopy.value.message
+
+        # The engine's per-project file lock is shared with other processes (CLI, JupyterLab).
+        from kernelenv.locking import project_lock
+
+        with project_lock(broken, "rebuild"):
+            status = await command(client, "kernelenv.status", {"project": str(broken)})
+            assert status["status"]["status"] == "building"
+            with pytest.raises(JsonRpcException) as held:
+                await command(client, "kernelenv.create", {"project": str(broken)})
+            assert plain(held.value.data)["code"] == "project-busy"
+            assert f"pid {os.getpid()}" in held.value.message
+
         # Still answering, nothing half-built left.
         status = await command(client, "kernelenv.status", {"project": str(broken)})
         assert status["status"]["status"] == "missing"
