@@ -77,10 +77,7 @@ class CondaCliBuilder(RattlerBuilder):
         for w in req.warnings:
             reporter.log(f"warning: {w}")
         channels = resolve_channels(req.channels, plat)
-        specs, pip = list(req.specs), list(req.pip)
-        if not req.ipykernel_declared:
-            gateway = rattler.Gateway(show_progress=False)
-            specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
+        specs, pip = self._with_ipykernel(req, channels, plat, rattler.Gateway(show_progress=False), reporter)
         argv = [self.tool, "create", "--yes", "--prefix", str(prefix), "--override-channels"]
         for c in channels:
             argv += ["-c", c]

@@ -102,11 +102,6 @@ def run_async(factory: Callable[[], Awaitable[T]], reporter: Reporter) -> T:
     return box["value"]
 
 
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
-
 def _reason(e: BaseException) -> str:
     lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
     causes = [ln.removeprefix("Caused by:").strip() for ln in lines if ln.startswith("Caused by:")]
@@ -178,8 +173,11 @@ class RattlerBuilder(Builder):
 
     def _with_ipykernel(self, req: CondaRequest, channels: list[str], platform: str, gateway: Any,
                         reporter: Reporter) -> tuple[list[str], list[str]]:
-        """The specs and pip lines, plus ipykernel (conda when the channels have it, else uv)."""
+        """The specs and pip lines, plus python when missing and ipykernel (conda when the channels have it, else uv)."""
         specs, pip = list(req.specs), list(req.pip)
+        if "python" not in req.spec_names():
+            reporter.log("kernelenv: adding python (a kernel env needs an interpreter)")
+            specs.append("python")
         if req.ipykernel_declared:
             return specs, pip
         if self._channels_have(gateway, channels, platform, "ipykernel", req, reporter):

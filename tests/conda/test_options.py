@@ -118,3 +118,12 @@ def test_run_async_inside_a_running_loop_and_cancel() -> None:
     threading.Timer(0.3, rep.cancel).start()
     with pytest.raises(CancelledError):  # a finished sleep would return None instead
         run_async(lambda: asyncio.sleep(30), rep)
+
+
+def test_python_is_added_when_the_spec_has_none(tmp_path: Path, local_channel: Path, monkeypatch) -> None:
+    write_env(tmp_path, local_channel, ["hello-dep"], ["iniconfig"], name="nopython")
+    [project] = api.detect(tmp_path)
+    monkeypatch.setenv("KERNELENV_LOCK_PLATFORMS", "linux-64")
+    lock = read_conda_lock(api.lock(project))
+    assert {p.name for p in lock.for_platform("linux-64", "conda")} == {"hello-dep", "python"}
+    assert {"iniconfig", "ipykernel"} <= {p.name for p in lock.for_platform("linux-64", "pip")}
