@@ -26,12 +26,24 @@ from .progress import Reporter
 from .uvtool import run_uv
 
 
+_EDITABLE_VCS = re.compile(r"^(?:-e|--editable)[\s=]+(?P<url>(?:git|hg|svn|bzr)\+[^#\s]+)#egg=(?P<name>[A-Za-z0-9_.-]+)")
+
+
 def pip_args(lines: list[str]) -> list[str]:
-    """Turn pip lines (``-r f``, ``-e url``, ``--index-url=u``, ``pkg>=1``) into uv arguments."""
+    """Turn pip lines (``-r f``, ``-e url``, ``--index-url=u``, ``pkg>=1``) into uv arguments.
+
+    ``-e git+URL#egg=name`` (pip's editable VCS form, which uv does not support: uv
+    only makes local folders editable) becomes the PEP 508 ``name @ git+URL``, a
+    regular install of the same commit-ish.
+    """
     args: list[str] = []
     for line in lines:
         line = line.strip()
         if not line:
+            continue
+        vcs = _EDITABLE_VCS.match(line)
+        if vcs:
+            args.append(f"{vcs.group('name')} @ {vcs.group('url')}")
             continue
         if line.startswith("-"):
             m = re.match(r"^(-[a-zA-Z]|--[a-z-]+)(?:[\s=]+(.+))?$", line)

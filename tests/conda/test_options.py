@@ -127,3 +127,19 @@ def test_python_is_added_when_the_spec_has_none(tmp_path: Path, local_channel: P
     lock = read_conda_lock(api.lock(project))
     assert {p.name for p in lock.for_platform("linux-64", "conda")} == {"hello-dep", "python"}
     assert {"iniconfig", "ipykernel"} <= {p.name for p in lock.for_platform("linux-64", "pip")}
+
+
+def test_pip_lines_become_uv_arguments(corpus: Path) -> None:
+    from kernelenv.conda_pip import pip_args
+    from kernelenv.parsers.conda import read_environment_yml
+
+    spec = read_environment_yml(corpus / "CompVis__stable-diffusion/environment.yaml")
+    args = pip_args(spec.pip)
+    assert args[:2] == ["albumentations==0.4.3", "diffusers"]
+    assert args[-4:] == [
+        "taming-transformers @ git+https://github.com/CompVis/taming-transformers.git@master",
+        "clip @ git+https://github.com/openai/CLIP.git@main",
+        "-e", ".",
+    ]
+    assert pip_args(["-r requirements.txt", "--index-url=https://example.org/simple", "x>=1"]) == [
+        "-r", "requirements.txt", "--index-url", "https://example.org/simple", "x>=1"]
