@@ -3,8 +3,9 @@
 A notebook saved with the ``kernelenv-project`` kernel runs, on any machine with
 kernelenv, in *that machine's* env of the project holding the notebook. At launch the
 provisioner reads the notebook's path from ``JPY_SESSION_NAME`` (set by Jupyter Server
-for every session), finds the nearest project (:func:`kernelenv.api.find_project`) and
-runs ``<env python> -m ipykernel_launcher``. When there is no usable env it starts
+for every session; outside a server, e.g. nbclient or papermill, it uses the kernel's
+working folder, which they set to the notebook's folder), finds the nearest project
+(:func:`kernelenv.api.find_project`) and runs ``<env python> -m ipykernel_launcher``. When there is no usable env it starts
 :mod:`jupyter_ext.error_kernel`, whose every execution explains what is wrong and how
 to fix it, unless ``c.Kernelenv.auto_create = True``, in which case it builds the env first.
 
@@ -57,20 +58,27 @@ def notebook_path(session_name: str | None, cwd: str | None) -> Path | None:
     return base / p.name
 
 
-def plan_launch(notebook: Path | None, *, auto_create: bool = False, backend: str | None = None,
-                log: Any = None) -> LaunchPlan:
+def plan_launch(notebook: Path | None, *, folder: Path | None = None, auto_create: bool = False,
+                backend: str | None = None, log: Any = None) -> LaunchPlan:
     """Decide which interpreter runs the kernel of ``notebook`` (blocking; file reads, or a build
-    when ``auto_create``)."""
-    if notebook is None:
+    when ``auto_create``).
+
+    Args:
+        notebook: the notebook's absolute path (from ``JPY_SESSION_NAME``), or ``None``.
+        folder: where to look when there is no notebook path: the kernel's working folder,
+            which nbclient/nbconvert/papermill set to the notebook's folder.
+    """
+    start = notebook.parent if notebook is not None else folder
+    if start is None:
         return LaunchPlan(error=(
             "The 'Python (project env)' kernel needs the notebook's path, which Jupyter Server "
-            "passes in JPY_SESSION_NAME; it was not set (was the kernel started outside a "
-            "notebook session?). Open the notebook from Jupyter, or choose the project's own "
-            "kernel."))
-    project = api.find_project(notebook.parent, backend=backend)
+            "passes in JPY_SESSION_NAME, or a working folder; neither was given. Open the "
+            "notebook from Jupyter, or choose the project's own kernel."))
+    where = notebook if notebook is not None else start
+    project = api.find_project(start, backend=backend)
     if project is None:
         return LaunchPlan(error=(
-            f"No project found for {notebook}: no environment file (requirements.txt, "
+            f"No project found for {where}: no environment file (requirements.txt, "
             "pyproject.toml, environment.yml, Pipfile, ...) in its folder or any folder above "
             "it. Add one next to the notebook, or choose another kernel."))
     report = api.status(project)
@@ -105,19 +113,21 @@ class ProjectKernelProvisioner(LocalProvisioner):
         settings = Kernelenv(parent=self)
         notebook = notebook_path(env.get("JPY_SESSION_NAME"), kwargs.get("cwd"))
         loop = asyncio.get_running_loop()
+        cwd = kwargs.get("cwd")
         plan = await loop.run_in_executor(None, lambda: plan_launch(
-            notebook, auto_create=settings.auto_create, backend=settings.backend, log=self.log))
+            notebook, folder=Path(cwd) if cwd else None, auto_create=settings.auto_create,
+            backend=settings.backend, log=self.log))
         cmd = list(kwargs["cmd"])
         if plan.error is None:
             cmd[0] = str(plan.python)
-            self.log.info("kernelenv: starting %s for %s", plan.python, notebook)
+            self.log.info("kernelenv: starting %s for %s", plan.python, notebook or cwd)
         else:
             i = cmd.index("-f") if "-f" in cmd else len(cmd)
             cmd = [sys.executable, "-m", "jupyter_ext.error_kernel", *cmd[i:]]
             env = dict(env)
             env[MESSAGE_ENV] = plan.error
             kwargs["env"] = env
-            self.log.warning("kernelenv: starting the error kernel for %s: %s", notebook, plan.error)
+            self.log.warning("kernelenv: starting the error kernel for %s: %s", notebook or cwd, plan.error)
         kwargs["cmd"] = cmd
         return kwargs
 

@@ -52,17 +52,21 @@ def jp_root_dir(session_root: Path) -> Path:
 
 
 @pytest.fixture
-def jp_server_config(jp_env_config_path: Path, jp_env_jupyter_path: Path) -> dict:
-    """No kernelenv settings at all: the extension is enabled by the shipped
-    ``jupyter_server_config.d/kernelenv.json`` copied where the wheel installs it
-    (``<prefix>/etc/jupyter``), and the portable kernelspec is copied where the wheel puts it
-    (``<prefix>/share/jupyter/kernels``)."""
+def shipped_files(jp_env_config_path: Path, jp_env_jupyter_path: Path) -> None:
+    """Copy the wheel's shared-data where the wheel installs it (``<prefix>/etc/jupyter`` and
+    ``<prefix>/share/jupyter``; pytest-jupyter points both at temp folders): the
+    ``jupyter_server_config.d/kernelenv.json`` enabling the extension and the portable kernelspec."""
     conf_d = jp_env_config_path / "jupyter_server_config.d"
     conf_d.mkdir(parents=True, exist_ok=True)
     shutil.copy(SHIPPED_SERVER_CONFIG, conf_d / "kernelenv.json")
     kernels = jp_env_jupyter_path / "kernels"
     kernels.mkdir(parents=True, exist_ok=True)
     shutil.copytree(SHIPPED_KERNELSPEC, kernels / "kernelenv-project", dirs_exist_ok=True)
+
+
+@pytest.fixture
+def jp_server_config(shipped_files) -> dict:
+    """No kernelenv settings at all: the extension is enabled by the shipped config file only."""
     return {"ServerApp": {"jpserver_extensions": {"jupyter_server_terminals": True}}}
 
 

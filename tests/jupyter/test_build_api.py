@@ -184,3 +184,19 @@ async def test_cancel_leaves_the_previous_env(kapi, jp_serverapp, built_project,
     out = await execute(jp_serverapp, kid, PREFIX_CODE)
     assert out["status"] == "ok" and out["stdout"].split()[0] == before
     await kapi("DELETE", f"api/kernels/{kid}")
+
+
+async def test_portable_kernel_outside_a_server_uses_the_notebooks_folder(shipped_files, built_project):
+    """nbclient (as nbconvert --execute and papermill use it) runs a notebook saved with the portable
+    kernel in its project's env: no server, no JPY_SESSION_NAME, the kernel's cwd is the notebook's folder."""
+    from nbclient import NotebookClient
+
+    nb_dir = built_project / "notebooks"
+    nb_dir.mkdir(exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(PREFIX_CODE)])
+    nb.metadata["kernelspec"] = {"name": "kernelenv-project", "display_name": "Python (project env)",
+                                 "language": "python"}
+    client = NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(nb_dir)}})
+    await client.async_execute()
+    text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
+    assert text.split()[0] == live_env(built_project), nb.cells[0].outputs
