@@ -99,7 +99,10 @@ def register(ls: KernelenvServer) -> None:
 
     @ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     async def did_close(ls: KernelenvServer, params: types.DidCloseTextDocumentParams) -> None:
-        return None
+        # Unsaved edits are gone: the file on disk is what counts again.
+        p = _path(params.text_document.uri)
+        if p is not None and is_env_file(p) and not ls.pull_diagnostics:
+            ls.spawn(ls.publish_for(p, None))
 
     @ls.feature(types.TEXT_DOCUMENT_DIAGNOSTIC,
                 types.DiagnosticOptions(identifier="kernelenv", inter_file_dependencies=True,

@@ -101,6 +101,7 @@ class KernelenvServer(LanguageServer):
         self._tasks: set[asyncio.Task] = set()
         self._publish_seq: dict[str, int] = {}
         self._job_pct: dict[str, int] = {}
+        self.detected = asyncio.Event()  # set once every folder was detected at start-up
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -196,8 +197,11 @@ class KernelenvServer(LanguageServer):
 
     async def detect_all(self) -> None:
         """Detect every workspace folder (one after the other, each notified as soon as done)."""
-        for folder, uri in self.workspace_folders().items():
-            await self.detect_folder(folder, uri)
+        try:
+            for folder, uri in self.workspace_folders().items():
+                await self.detect_folder(folder, uri)
+        finally:
+            self.detected.set()
 
     def notify_projects(self, state: FolderState) -> None:
         """Send ``kernelenv/projects`` for one folder (loop thread)."""
@@ -314,6 +318,10 @@ class KernelenvServer(LanguageServer):
         args = list(params.arguments or [])
         cmd = params.command
         if cmd == "kernelenv.projects":
+            try:  # answer with the detected projects, not an empty list, right after start-up
+                await asyncio.wait_for(self.detected.wait(), 120)
+            except asyncio.TimeoutError:
+                pass
             return [s.to_notification(self.folder_uri(s.folder)) for s in self.index.snapshot()]
         if cmd == "kernelenv.kernelForNotebook":
             nb = _arg(args, "notebook")

@@ -91,6 +91,11 @@ async def test_push_diagnostics_with_exact_ranges(workspace):
         assert summary(d) == [("invalid-requirement", rng(bad_line, 8, bad_line, 9), E, "kernelenv")]
         change_doc(client, req, req.read_text().replace("foo bar\n", "foo\n"), 3)
         await wait_until(lambda: len(client.diagnostics[uri(req)]) == 0, 30, "cleared diagnostics")
+        # Closing without saving: the file on disk (still with "foo bar") counts again.
+        client.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(req))))
+        d = await pushed(client, req, lambda ds: len(ds) == 1)
+        assert summary(d) == [("invalid-requirement", rng(bad_line, 4, bad_line, 5), E, "kernelenv")]
 
         # YAML syntax error: the parser's mark, to the end of the line.
         open_doc(client, bad_env)

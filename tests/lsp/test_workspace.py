@@ -49,10 +49,10 @@ async def test_initialize_reports_projects_and_prompts_once(workspace, tmp_path)
 
     # A new session does not ask again about those projects.
     async with lsp(ws, env=env, answer="Not now") as client:
-        await projects_of(client, ws)
-        res = await command(client, "kernelenv.projects")
+        res = await command(client, "kernelenv.projects")  # right away: waits for detection
         assert [f["workspaceFolder"] for f in res] == [uri(ws)]
         assert {p["name"] for p in res[0]["projects"]} >= {REQ}
+        assert res[0] == await projects_of(client, ws)
         assert client.prompts == []
 
 
