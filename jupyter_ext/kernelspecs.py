@@ -201,8 +201,9 @@ class KernelenvKernelSpecManager(KernelSpecManager):
             for name, info in self.wrapped.get_all_specs().items():
                 if not is_stale(info.get("spec") or {}):
                     out[name] = info
+        allowed = self.allowed_kernelspecs
         for name, (rdir, spec) in self.extra_specs().items():
-            if name not in out:
+            if name not in out and (not allowed or name in allowed):
                 out[name] = {"resource_dir": rdir, "spec": spec}
         return out
 
@@ -223,6 +224,8 @@ class KernelenvKernelSpecManager(KernelSpecManager):
         if spec is not None and not is_stale(spec.to_dict()):
             return spec
         extras = self.extra_specs()
+        if self.allowed_kernelspecs:
+            extras = {k: v for k, v in extras.items() if k in self.allowed_kernelspecs}
         hit = extras.get(kernel_name)
         if hit is None:
             lower = kernel_name.lower()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from traitlets import Bool, Int, List, Unicode, default, validate
+from traitlets import Bool, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 from kernelenv.model import Backend
@@ -76,4 +76,7 @@ class Kernelenv(Configurable):
         value = proposal["value"]
         if value is None or value == "":
             return None
-        return Backend.parse(value).value
+        try:
+            return Backend.parse(value).value
+        except ValueError as e:
+            raise TraitError(f"c.Kernelenv.backend: {e}") from None

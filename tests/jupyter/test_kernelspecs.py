@@ -166,3 +166,23 @@ async def test_auto_create_builds_the_env_then_lock_and_remove_through_the_api(
     assert project["kernel_name"] not in await kernelspecs(kapi)
     code, _, data = await kapi("GET", f"{A}/projects?path={quote(workdir.name)}")
     assert data["projects"][0]["status"]["status"] == "missing"
+
+
+async def test_virtualenvs_with_ipykernel_listed(kapi, jp_home_dir, built_project):
+    """A virtualenv with ipykernel in ~/.virtualenvs (virtualenvwrapper's folder) is a kernel."""
+    venvs = jp_home_dir / ".virtualenvs"
+    venvs.mkdir()
+    (venvs / "analysis").symlink_to(os.path.realpath(built_project / ".venv"), target_is_directory=True)
+    spec = (await kernelspecs(kapi))["venv-analysis-py"]["spec"]
+    assert spec["display_name"] == "Python [venv:analysis]"
+    assert spec["argv"][0] == str(venvs / "analysis" / "bin" / "python") and spec["env"] == {}
+
+
+@pytest.fixture
+def allow_list_config(jp_server_config):
+    jp_server_config["KernelSpecManager"] = {"allowed_kernelspecs": ["python3"]}
+    return jp_server_config
+
+
+async def test_allowed_kernelspecs_applies_to_kernelenv_kernels(allow_list_config, kapi):
+    assert set(await kernelspecs(kapi)) == {"python3"}
