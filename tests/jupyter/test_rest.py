@@ -195,3 +195,26 @@ async def test_project_locked_by_another_process_is_409(kapi, workdir):
         assert data["projects"][0]["status"]["status"] == "building"
         assert data["projects"][0]["job"] is None
     assert not (proj / ".kernelenv" / "envs").exists()
+
+
+def test_openapi_document_matches_the_routes():
+    """docs/rest-api.openapi.yaml documents exactly the routes and methods the extension serves."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from jupyter_ext.handlers import handlers
+
+    doc = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "rest-api.openapi.yaml").read_text())
+    routes = [(re.compile(pattern + "$"), cls) for pattern, cls in handlers("/")]
+    documented = set()
+    for template, ops in doc["paths"].items():
+        url = "/kernelenv/api" + template.replace("{path}", "a/b").replace("{action}", "create").replace("{id}", "ab12")
+        (cls,) = [c for rx, c in routes if rx.match(url)]
+        for method in ops:
+            if method in ("get", "post", "delete", "put", "patch"):
+                assert method in cls.__dict__, (template, method, cls)
+                documented.add((cls, method))
+    served = {(cls, m) for _, cls in routes for m in ("get", "post", "delete", "put", "patch") if m in cls.__dict__}
+    assert served == documented
