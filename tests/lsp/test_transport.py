@@ -1,10 +1,12 @@
-"""``kernelenv-lsp --tcp``: the same server over pygls' TCP transport (editors that connect to a port)."""
+"""``kernelenv-lsp --tcp`` / ``--ws``: the same server over pygls' TCP and WebSocket transports."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 import subprocess
+
+import pytest
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
@@ -18,21 +20,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_tcp_transport(workspace):
+@pytest.mark.parametrize("transport", ["tcp", "ws"])
+async def test_network_transports(workspace, transport):
     ws = workspace("binder-examples__requirements")
     port = _free_port()
-    proc = subprocess.Popen([*SERVER, "--tcp", "--host", "127.0.0.1", "--port", str(port)],
+    proc = subprocess.Popen([*SERVER, f"--{transport}", "--host", "127.0.0.1", "--port", str(port)],
                             stdin=subprocess.DEVNULL)
     client = make_client()
     try:
         for _ in range(200):
             try:
-                await client.start_tcp("127.0.0.1", port)
+                start = client.start_tcp if transport == "tcp" else client.start_ws
+                await start("127.0.0.1", port)
                 break
             except OSError:
                 await asyncio.sleep(0.1)
         else:
-            raise AssertionError("the TCP server did not listen")
+            raise AssertionError(f"the {transport} server did not listen")
         await client.initialize_session(types.InitializeParams(
             capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(ws)),
             initialization_options={"prompt": False}))
