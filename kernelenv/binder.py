@@ -304,12 +304,22 @@ def _venv_files(project: Project, lock: Path, python: str,
         exact = [s.version for s in req.specifier if s.operator in ("==", "===")]
         if exact:
             pins[canonicalize_name(req.name)] = exact[0]
+    if "ipykernel" not in {canonicalize_name(Requirement(ln).name) for ln in lines if _is_req(ln)}:
+        lines.append("ipykernel  # not in the lock: added so the env can run as a kernel, as kernelenv create does")
     rel = os.path.relpath(lock, project.root)
     header = (f"# Written by `kernelenv binder` from {rel}: the exact versions of the lock, so a Binder\n"
               "# launch installs the same env. Regenerate with `kernelenv binder --force` after\n"
               "# `kernelenv lock`; do not edit by hand.\n")
     return ({"requirements.txt": header + "\n".join(lines) + "\n",
              "runtime.txt": f"python-{python}\n"}, pins)
+
+
+def _is_req(line: str) -> bool:
+    try:
+        Requirement(line)
+    except InvalidRequirement:
+        return False
+    return True
 
 
 def _venv_pin_lines(project: Project, lock: Path, reporter: Reporter) -> list[str]:
@@ -320,7 +330,11 @@ def _venv_pin_lines(project: Project, lock: Path, reporter: Reporter) -> list[st
     if fmt == "uv.lock":
         return _uv_export(project, lock, reporter)
     if fmt is not None:
-        pins = read_pins(lock)
+        from .backends.uv import _runtime_pins
+
+        # What the uv backend installs from this lock: for Pipfile.lock / poetry.lock only the
+        # default / main pins (dev groups are not part of a notebook env).
+        pins = _runtime_pins(read_pins(lock)) if fmt in ("Pipfile.lock", "poetry.lock") else read_pins(lock)
         missing = [p.name for p in pins if not p.version]
         if missing:
             raise BinderError(f"{lock}: {', '.join(missing)} have no version in the lock (VCS or path "
