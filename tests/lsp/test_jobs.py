@@ -250,5 +250,13 @@ async def test_lock_hover_and_remove(workspace):
             position=types.Position(lines.index("pandas==2.2.3"), 0)))
         assert "locked: `2.2.3` (pylock.toml)" in hover.contents.value
         assert "installed: no env yet" in hover.contents.value
+        # Editing the spec after locking: the lock is out of date (a warning on the spec).
+        req.write_text(req.read_text() + "six==1.17.0\n")
+        client.text_document_did_save(types.DidSaveTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(req))))
+        outdated = await wait_until(lambda: [d for d in client.diagnostics.get(uri(req), ())
+                                             if d.code == "lock-outdated"], 30, "lock-outdated diagnostic")
+        assert outdated[0].severity == types.DiagnosticSeverity.Warning and outdated[0].source == "kernelenv"
+        assert "pylock.toml" in outdated[0].message and "requirements.txt" in outdated[0].message
         removed = await command(client, "kernelenv.remove", {"project": str(root)})
         assert removed["state"] == "succeeded" and removed["result"] == {"removed": True}
