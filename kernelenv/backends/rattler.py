@@ -281,6 +281,7 @@ class RattlerBuilder(Builder):
         plat = current_platform()
         reporter.step("read", 0.05, f"Reading {project.lock.name}")
         records, pip = locked_records(project.lock, plat, project.environment)
+        check_local_hashes(records, project.lock)
         names = {normalize(r.name.normalized) for r in records} | {normalize(p.name) for p in pip}
         if "ipykernel" not in names:
             raise BuildError("install", f"{project.lock.name} does not include ipykernel for {plat}, so the env "
@@ -557,6 +558,32 @@ def locked_records(lock: Path, platform: str, environment: str | None = None) ->
                            f"{', '.join(cl.platforms)}): run `kernelenv lock` to re-solve",
                            code="platform-not-locked")
     return [record_from_locked(p) for p in conda], cl.for_platform(platform, "pip")
+
+
+def check_local_hashes(records: list, lock: Path) -> None:
+    """Check ``file://`` packages against the lock's sha256/md5 (rattler checks downloads, not local files).
+
+    Raises:
+        BuildError: step ``verify-lock``, naming the file and both digests.
+    """
+    from urllib.parse import unquote, urlparse
+
+    for r in records:
+        url = str(r.url)
+        if not url.startswith("file://"):
+            continue
+        path = Path(unquote(urlparse(url).path))
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise BuildError("verify-lock", f"{lock.name}: cannot read {path}: {e.strerror}") from e
+        for algo, want in (("sha256", r.sha256), ("md5", r.md5)):
+            if want is None:
+                continue
+            got = hashlib.new(algo, data).hexdigest()
+            if got != want.hex():
+                raise BuildError("verify-lock", f"{path.name} does not match {lock.name}: {algo} "
+                                 f"{got} on disk, {want.hex()} in the lock. The env was not changed.")
 
 
 def check_matches_lock(prefix: Path, records: list, lock: Path) -> None:

@@ -244,3 +244,16 @@ def test_explicit_lock_without_ipykernel_is_refused(tmp_path: Path, local_channe
     assert project.backend.value == "rattler" and project.lock == root / "linux-64.lock"
     with pytest.raises(BuildError, match="linux-64.lock does not include ipykernel for linux-64"):
         api.create(project)
+
+
+def test_explicit_lock_hashes_are_checked(tmp_path: Path, local_channel: Path) -> None:
+    root = tmp_path / "tampered"
+    root.mkdir()
+    pkg = local_channel / "noarch/hello-dep-0.5-0.tar.bz2"
+    (root / "linux-64.lock").write_text(f"@EXPLICIT\n{pkg.as_uri()}#{'0' * 32}\n")
+    [project] = api.detect(root)
+    with pytest.raises(BuildError) as ei:
+        api.create(project)
+    assert ei.value.step == "verify-lock"
+    assert ei.value.message.startswith("hello-dep-0.5-0.tar.bz2 does not match linux-64.lock: md5 ")
+    assert not (root / ".conda").exists()
