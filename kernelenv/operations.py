@@ -24,6 +24,7 @@ from .locking import project_lock
 from .model import FileRole, Project, StatusReport
 from .progress import Reporter
 from .state import project_status, read_state, record_build, record_lock, write_state
+from .uvtool import clean_env
 
 
 def _check_parse_errors(project: Project) -> None:
@@ -56,7 +57,7 @@ def _verify(python: Path, reporter: Reporter) -> str:
     try:
         out = subprocess.run(
             [str(python), "-c", "import sys, ipykernel; print('%d.%d.%d' % sys.version_info[:3])"],
-            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, env=clean_env(),
         )
     except (OSError, subprocess.SubprocessError) as e:
         raise BuildError("verify", f"The new env's Python did not run: {e}") from e

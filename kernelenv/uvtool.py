@@ -33,9 +33,24 @@ def uv_bin() -> str:
     raise BackendUnavailableError("uv is not installed: `pip install uv` (kernelenv depends on it).")
 
 
+#: Variables that would point uv, or an env's interpreter, at another Python's files.
+FOREIGN_PYTHON_VARS = ("VIRTUAL_ENV", "UV_PYTHON", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """``os.environ`` without :data:`FOREIGN_PYTHON_VARS`, plus ``extra``.
+
+    A PYTHONPATH holding kernelenv's own site-packages (3.11) breaks a 3.10 env's
+    interpreter ("SRE module mismatch"), so tools and env interpreters run without it.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in FOREIGN_PYTHON_VARS}
+    env.update(extra)
+    return env
+
+
 def uv_env(**extra: str) -> dict[str, str]:
-    """The environment for uv: ours, minus a VIRTUAL_ENV that would redirect it, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "UV_PYTHON", "CONDA_PREFIX")}
+    """The environment for uv: :func:`clean_env` plus ``extra`` (progress bars off)."""
+    env = clean_env()
     env.setdefault("UV_NO_PROGRESS", "1")
     env.update(extra)
     return env
