@@ -10,7 +10,6 @@ import {
   LanguageClientOptions,
   ResponseError,
   ServerOptions,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { CLIENT_ID, CLIENT_NAME, CONFIG_SECTION, ENV_FILE_GLOB, PROJECTS_NOTIFICATION, SETTINGS } from './constants';
 import { checkServerInstalled, chooseInterpreter, InterpreterChoice, notInstalledMessage } from './interpreter';
@@ -129,12 +128,9 @@ export class ServerManager implements vscode.Disposable {
       return;
     }
     const launch = serverLaunch(choice.python);
-    const serverOptions: ServerOptions = {
-      command: launch.command,
-      args: launch.args,
-      transport: TransportKind.stdio,
-      options: { cwd: launch.cwd },
-    };
+    // No `transport`: stdio pipes without the `--stdio` flag that TransportKind.stdio
+    // appends (the server's command line does not take it; stdio is its default).
+    const serverOptions: ServerOptions = { command: launch.command, args: launch.args, options: { cwd: launch.cwd } };
     const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, this.clientOptions());
     client.onNotification(PROJECTS_NOTIFICATION, (params: ProjectsParams) => this.store.update(params));
     this.client = client;

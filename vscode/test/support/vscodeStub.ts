@@ -103,10 +103,21 @@ export interface StubState {
   workspaceFolders: { uri: Uri; name: string; index: number }[] | undefined;
   /** Progress notifications opened with withProgress. */
   progressTitles: string[];
+  /** What `window.activeTextEditor` returns. */
+  activeTextEditor: { document: { uri: Uri } } | undefined;
 }
 
 export class StubStatusBarItem {
-  text = '';
+  /** Every text the item showed, in order. */
+  readonly history: string[] = [];
+  private textValue = '';
+  get text(): string {
+    return this.textValue;
+  }
+  set text(v: string) {
+    this.textValue = v;
+    this.history.push(v);
+  }
   tooltip: unknown;
   command: unknown;
   name = '';
@@ -137,6 +148,7 @@ export const state: StubState = {
   isTrusted: true,
   workspaceFolders: undefined,
   progressTitles: [],
+  activeTextEditor: undefined,
 };
 
 /** Reset the recorded state between tests. */
@@ -153,19 +165,56 @@ export function resetStub(): void {
   state.isTrusted = true;
   state.workspaceFolders = undefined;
   state.progressTitles.length = 0;
+  state.activeTextEditor = undefined;
 }
 
 function showMessage(level: ShownMessage['level']) {
-  return (message: string, ...rest: unknown[]): Promise<string | undefined> => {
-    const items = rest.filter((r): r is string => typeof r === 'string');
+  return (message: string, ...rest: unknown[]): Promise<unknown> => {
+    // Items are strings or MessageItems ({title}); options objects have no title.
+    const label = (r: unknown) => (typeof r === 'string' ? r : (r as { title?: unknown } | null)?.title);
+    const buttons = rest.filter((r) => typeof label(r) === 'string');
+    const items = buttons.map((r) => label(r) as string);
     state.messages.push({ level, message, items });
-    return Promise.resolve(state.messageAnswers.shift());
+    const answer = state.messageAnswers.shift();
+    return Promise.resolve(buttons.find((b) => label(b) === answer));
   };
 }
 
 const noEvent = () => new Disposable();
 
-export const window = {
+/**
+ * A value that is callable, constructible, disposable and has every property (itself):
+ * the fallback for the API surface vscode-languageclient touches but the tests do not
+ * model (language feature registrations, tab groups ...). Iterating it yields nothing.
+ */
+const anything: object = new Proxy(function () {}, {
+  get: (_t, key): unknown => {
+    if (key === 'then' || key === 'toJSON') {
+      return undefined;
+    }
+    if (key === Symbol.iterator) {
+      return function* () {};
+    }
+    if (key === Symbol.toPrimitive) {
+      return () => 0;
+    }
+    if (key === 'length') {
+      return 0;
+    }
+    return anything;
+  },
+  apply: (): unknown => anything,
+  construct: (): object => anything,
+});
+
+/** `obj` with every missing property answered by {@link anything}. */
+function withFallback<T extends object>(obj: T): T {
+  return new Proxy(obj, {
+    get: (t, key): unknown => (key in t ? (t as Record<string | symbol, unknown>)[key] : anything),
+  });
+}
+
+export const window = withFallback({
   createOutputChannel: (name: string) => ({
     name,
     append: (s: string) => state.outputLines.push(s),
@@ -189,12 +238,14 @@ export const window = {
     state.progressTitles.push(options.title ?? '');
     return task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: noEvent });
   },
-  activeTextEditor: undefined,
   activeNotebookEditor: undefined,
   onDidChangeActiveTextEditor: noEvent,
   onDidChangeActiveNotebookEditor: noEvent,
   showNotebookDocument: () => Promise.resolve(undefined),
-};
+  get activeTextEditor() {
+    return state.activeTextEditor;
+  },
+});
 
 export const commands = {
   registerCommand: (id: string, fn: (...args: unknown[]) => unknown) => {
@@ -211,7 +262,7 @@ export const commands = {
   },
 };
 
-export const workspace = {
+export const workspace = withFallback({
   getConfiguration: (section?: string) => ({
     get: <T>(key: string, dflt?: T): T | undefined => {
       const id = section ? `${section}.${key}` : key;
@@ -234,7 +285,11 @@ export const workspace = {
   onDidOpenNotebookDocument: noEvent,
   notebookDocuments: [],
   textDocuments: [],
-};
+});
+
+export const languages = withFallback({
+  match: () => 0,
+});
 
 export const extensions = {
   getExtension: (id: string) => state.extensions.get(id),
@@ -253,7 +308,8 @@ const known: Record<string, unknown> = {
   commands,
   workspace,
   extensions,
-  env: { language: 'en', appName: 'stub' },
+  languages,
+  env: { language: 'en', appName: 'stub', openExternal: () => Promise.resolve(false) },
   version: '1.82.0',
 };
 

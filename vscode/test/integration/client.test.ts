@@ -1,0 +1,142 @@
+/**
+ * The extension's own code (ServerManager, commands, status bar) driving the real
+ * language server through vscode-languageclient. VS Code itself cannot run on this
+ * machine, so the `vscode` module is the recording stub of test/support/vscodeStub.ts;
+ * everything below it (vscode-languageclient, JSON-RPC over stdio, `python -m
+ * lsp_server`, uv) is real.
+ */
+import '../support/installStub';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CommandContext, runAction, serverActionHandler } from '../../src/commands';
+import { SERVER_COMMANDS } from '../../src/constants';
+import { ProjectStore } from '../../src/projects';
+import { ServerManager } from '../../src/server';
+import { EnvStatusBar } from '../../src/statusBar';
+import { kernelenvPython, REPO } from '../support/pythons';
+import { resetStub, state, Uri, window } from '../support/vscodeStub';
+
+const PROJECT = 'binder-examples__requirements';
+
+async function until<T>(fn: () => T | undefined, what: string, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) {
+      return v;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('the extension driving kernelenv-lsp through vscode-languageclient (vscode stubbed)', function () {
+  this.timeout(15 * 60 * 1000);
+  const savedEnv = { ...process.env };
+  let tmp: string;
+  let ws: string;
+  let root: string;
+
+  before(() => {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kernelenv-vscode-client-')));
+    ws = path.join(tmp, 'workspace');
+    root = path.join(ws, PROJECT);
+    const corpus = process.env.KERNELENV_CORPUS || path.join(REPO, '..', 'shared', 'corpus');
+    fs.cpSync(path.join(corpus, PROJECT), root, { recursive: true });
+    for (const f of fs.readdirSync(root)) {
+      fs.chmodSync(path.join(root, f), 0o644);
+    }
+    // The LanguageClient spawns the server with this process's environment.
+    Object.assign(process.env, {
+      JUPYTER_DATA_DIR: path.join(tmp, 'jupyter-data'),
+      JUPYTER_CONFIG_DIR: path.join(tmp, 'jupyter-config'),
+      JUPYTER_RUNTIME_DIR: path.join(tmp, 'jupyter-runtime'),
+      JUPYTER_PLATFORM_DIRS: '1',
+      UV_CACHE_DIR: process.env.UV_CACHE_DIR || process.env.KERNELENV_TEST_UV_CACHE || path.join(REPO, '.cache', 'uv'),
+    });
+    delete process.env.VIRTUAL_ENV;
+    delete process.env.KERNELENV_BACKEND;
+  });
+
+  after(() => {
+    for (const k of Object.keys(process.env)) {
+      if (!(k in savedEnv)) {
+        delete process.env[k];
+      }
+    }
+    Object.assign(process.env, savedEnv);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A fresh stub state and the extension's objects, as activate() wires them. */
+  function setUp(trusted: boolean, stateHome: string) {
+    resetStub();
+    process.env.KERNELENV_STATE_HOME = path.join(tmp, stateHome);
+    state.isTrusted = trusted;
+    state.config.set('kernelenv.interpreter', kernelenvPython());
+    state.workspaceFolders = [{ uri: Uri.file(ws), name: 'workspace', index: 0 }];
+    state.activeTextEditor = { document: { uri: Uri.file(path.join(root, 'requirements.txt')) } };
+    const store = new ProjectStore();
+    const statusBar = new EnvStatusBar(store);
+    const ctx = { store, statusBar, output: window.createOutputChannel('Kernelenv') } as Omit<CommandContext, 'server'> as CommandContext;
+    const server = new ServerManager(ctx.output, store, serverActionHandler(ctx));
+    ctx.server = server;
+    server.onDidChangeState((s) => statusBar.setServerState(s));
+    store.onChange(() => statusBar.update());
+    return { ctx, server, store, item: state.statusBarItems[0] };
+  }
+
+  it('in an untrusted workspace: shows the project, sends prompt off, and refuses to create', async () => {
+    const { ctx, server, store, item } = setUp(false, 'state-untrusted');
+    await server.start();
+    try {
+      assert.equal(server.state, 'running');
+      const p = await until(() => store.projectFor(path.join(root, 'requirements.txt')), 'the projects notification', 120000);
+      assert.equal(p.root, root);
+      assert.equal(item.text, 'env: missing');
+      // The server answers status (read-only) but must not offer to create.
+      const fresh = await server.running!.sendRequest('workspace/executeCommand', {
+        command: SERVER_COMMANDS.status,
+        arguments: [{ project: root }],
+      });
+      assert.ok(fresh);
+      // The trusted test below sees the prompt right after detection; give it ample time here.
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(state.messages.filter((m) => m.items.includes('Create environment')).length, 0);
+      assert.equal(await runAction(ctx, 'create', p), undefined);
+      assert.equal(state.progressTitles.length, 0);
+      assert.equal(fs.existsSync(path.join(root, '.venv')), false);
+    } finally {
+      await server.stop();
+    }
+    assert.equal(state.messages.filter((m) => m.items.includes('Create environment')).length, 0);
+  });
+
+  it('trusted: the server prompts, and Create Environment builds with progress shown in the status bar', async () => {
+    const { ctx, server, store, item } = setUp(true, 'state-trusted');
+    await server.start();
+    try {
+      const p = await until(() => store.projectFor(root), 'the projects notification', 120000);
+      const prompt = await until(
+        () => state.messages.find((m) => m.items.includes('Create environment')),
+        'the server prompt to create',
+        60000,
+      );
+      assert.ok(prompt.message.includes(PROJECT), prompt.message);
+
+      const job = await runAction(ctx, 'create', p);
+      assert.equal(job?.state, 'succeeded', JSON.stringify(job?.error));
+      assert.deepEqual(state.progressTitles, [`Kernelenv: Create Environment (${PROJECT})`]);
+      assert.ok(item.history.some((t) => /^env: building( \d+%)?$/.test(t)), item.history.join(' | '));
+      assert.ok(state.messages.some((m) => m.level === 'info' && m.message === `Kernelenv: Created the environment of ${PROJECT}.`));
+      await until(() => (store.projectFor(root)?.status?.status === 'ready' ? true : undefined), 'status ready', 60000);
+      assert.equal(item.text, 'env: ready (uv)');
+    } finally {
+      await server.stop();
+    }
+  });
+});
