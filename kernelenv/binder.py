@@ -412,8 +412,7 @@ def _conda_files(project: Project, lock: Path) -> tuple[dict[str, str], dict[str
 
     doc: dict[str, Any] = {"name": project.name, "channels": channels, "dependencies": deps}
     if pip:
-        if "pip" not in pins:
-            deps.append("pip")
+        # Exactly the lock: no unpinned `pip` added (repo2docker's base env has pip).
         doc["dependencies"] = deps + [{"pip": [f"{p.name}=={p.version}" for p in pip]}]
         for p in pip:
             pins[canonicalize_name(p.name)] = p.version

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -120,3 +122,57 @@ def test_adopt_refuses_an_env_built_from_other_files(binder_project, image_env, 
     assert "numpy: wants ==2.2.1, has 2.2.2" in proc.stderr
     assert not (other / ".venv").exists()
     assert api.status(api.find_project(other)).status.value == "missing"
+
+
+def test_conda_project_binder_and_adopt(tmp_path_factory) -> None:
+    """A conda project: binder/environment.yml pins its conda-lock.yml; the image env is adopted.
+
+    Offline: the conda packages come from the local file:// channel of tests/conda (this
+    machine reaches only PyPI). The image's env, which repo2docker's conda buildpack would
+    make from binder/environment.yml, is stood in for by a prefix kernelenv's rattler backend
+    builds from that same file (a second checkout of the project, where binder/ is the env).
+    """
+    from tests.conda.conftest import write_env
+    from tests.conda.localchannel import build_channel
+
+    base = tmp_path_factory.mktemp("conda-binder")
+    channel = build_channel(base / "channel")
+    minor = "%d.%d" % sys.version_info[:2]
+    root = base / "condademo"
+    write_env(root, channel, [f"python={minor}", "hello-conda<2", "hello-tool"], ["iniconfig==2.1.0"],
+              extra_channels=["nodefaults"])
+    run_cli("lock", str(root))
+    res = cli_json("binder", str(root))
+    assert res["kind"] == "environment" and not res["locked_first"]
+    doc = yaml.safe_load((root / "binder" / "environment.yml").read_text())
+    assert doc["channels"] == [channel.as_uri(), "nodefaults"]
+    conda = [d for d in doc["dependencies"] if isinstance(d, str)]
+    [pip] = [d["pip"] for d in doc["dependencies"] if isinstance(d, dict)]
+    assert any(d.startswith("hello-conda=1.0=") for d in conda)  # exact version and build
+    assert "iniconfig==2.1.0" in pip and any(p.startswith("ipykernel==") for p in pip)  # the lock's pip entries
+    bp = picked_buildpack(root)
+    assert (bp["name"], bp["environment_yaml"]) == ("CondaBuildPack", "binder/environment.yml")
+
+    image_checkout = base / "image" / "condademo"
+    shutil.copytree(root, image_checkout)
+    [built] = cli_json("create", str(image_checkout))  # binder/environment.yml is its env now
+    prefix = Path(os.path.realpath(image_checkout / ".conda"))
+    assert built["ok"], built
+
+    run_cli("adopt", str(root), "--env", str(prefix), "--name", "condademo")
+    [row] = cli_json("status", str(root))
+    assert row["status"]["status"] == "ready", row["status"]
+    assert os.path.realpath(root / ".conda") == str(prefix)
+    out = run_in_kernel(row["status"]["kernel_name"],
+                        "import sys, os, hello_conda, iniconfig; print(os.path.realpath(sys.prefix), hello_conda.VERSION)")
+    assert out.split() == [str(prefix), "1.0"]
+
+    # The conda pins are checked against the prefix's conda-meta records (rattler's MatchSpec).
+    other = base / "other" / "condademo"
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns(".conda", ".kernelenv"))
+    env_yml = other / "binder" / "environment.yml"
+    env_yml.write_text(env_yml.read_text().replace("- hello-conda=1.0=", "- hello-conda=2.0="))
+    proc = run_cli("adopt", str(other), "--env", str(prefix), check=False)
+    assert proc.returncode == 1
+    assert "hello-conda: wants hello-conda=2.0=" in proc.stderr and "has 1.0=" in proc.stderr
+
