@@ -257,3 +257,25 @@ def test_explicit_lock_hashes_are_checked(tmp_path: Path, local_channel: Path) -
     assert ei.value.step == "verify-lock"
     assert ei.value.message.startswith("hello-dep-0.5-0.tar.bz2 does not match linux-64.lock: md5 ")
     assert not (root / ".conda").exists()
+
+
+def test_conda_lock_reads_our_lock(locked_env, tmp_path: Path) -> None:
+    """conda-lock itself (from PyPI, run with ``uv tool run``) renders the lock kernelenv wrote."""
+    import subprocess
+
+    from kernelenv.parsers.condalock import read_explicit
+    from kernelenv.uvtool import uv_bin, uv_env
+
+    _, lock_path = locked_env
+    shutil.copy(lock_path, tmp_path / "conda-lock.yml")
+    proc = subprocess.run([uv_bin(), "tool", "run", "--from", "conda-lock==4.0.3", "conda-lock", "render",
+                           "--kind", "explicit", "-p", "linux-64", "-p", "win-64", "conda-lock.yml"],
+                          cwd=tmp_path, env=uv_env(), capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lock = read_conda_lock(lock_path)
+    for plat in ("linux-64", "win-64"):
+        rendered = read_explicit(tmp_path / f"conda-{plat}.lock")
+        assert rendered.platform == plat
+        assert {(p.url, p.md5) for p in rendered.packages} == {
+            (p.url, p.md5) for p in lock.for_platform(plat, "conda")}
