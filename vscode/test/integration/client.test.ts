@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommandContext, runAction, serverActionHandler } from '../../src/commands';
-import { SERVER_COMMANDS } from '../../src/constants';
+import { JUPYTER_EXTENSION_ID, SERVER_COMMANDS } from '../../src/constants';
+import { NotebookKernelAutoSelect } from '../../src/notebooks';
 import { ProjectStore } from '../../src/projects';
 import { ServerManager } from '../../src/server';
 import { EnvStatusBar } from '../../src/statusBar';
@@ -116,7 +117,7 @@ describe('the extension driving kernelenv-lsp through vscode-languageclient (vsc
     assert.equal(state.messages.filter((m) => m.items.includes('Create environment')).length, 0);
   });
 
-  it('trusted: the server prompts, and Create Environment builds with progress shown in the status bar', async () => {
+  it('trusted: the server prompts, Create Environment builds with progress in the status bar, and an opened notebook gets the project kernel', async () => {
     const { ctx, server, store, item } = setUp(true, 'state-trusted');
     await server.start();
     try {
@@ -135,6 +136,35 @@ describe('the extension driving kernelenv-lsp through vscode-languageclient (vsc
       assert.ok(state.messages.some((m) => m.level === 'info' && m.message === `Kernelenv: Created the environment of ${PROJECT}.`));
       await until(() => (store.projectFor(root)?.status?.status === 'ready' ? true : undefined), 'status ready', 60000);
       assert.equal(item.text, 'env: ready (uv)');
+
+      // A notebook of the project becomes active with autoSelectKernel=always: the extension
+      // asks the server for the kernel and selects it through notebook.selectKernel with the
+      // Jupyter extension's controller id. VS Code's command is emulated: it accepts only
+      // the id vscode-jupyter derives from the kernelspec on disk, and says false otherwise.
+      state.config.set('kernelenv.autoSelectKernel', 'always');
+      const kernelName = store.projectFor(root)!.kernel_name;
+      const spec = JSON.parse(
+        fs.readFileSync(path.join(tmp, 'jupyter-data', 'kernels', kernelName, 'kernel.json'), 'utf8'),
+      ) as { argv: string[] };
+      const args = spec.argv.slice(1).filter((a) => a !== '-f' && a !== '{connection_file}').join('#').toLowerCase();
+      const wanted = `.${kernelName}.${spec.argv[0]}.${spec.argv[0]}.${args}`;
+      const tried: string[] = [];
+      state.extensions.set(JUPYTER_EXTENSION_ID, { isActive: true, exports: {} });
+      state.registeredCommands.set('notebook.selectKernel', (ctx: unknown) => {
+        const c = ctx as { id: string; extension: string };
+        assert.equal(c.extension, JUPYTER_EXTENSION_ID);
+        tried.push(c.id);
+        return c.id === wanted;
+      });
+      const nb = path.join(root, 'analysis.ipynb');
+      fs.writeFileSync(nb, JSON.stringify({ cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 }));
+      state.activeNotebookEditor = { notebook: { uri: Uri.file(nb), metadata: {} } };
+      const autoSelect = new NotebookKernelAutoSelect(server, ctx.output);
+      autoSelect.considerActive();
+      await until(() => (tried.includes(wanted) ? true : undefined), 'notebook.selectKernel with the kernelspec controller id', 30000);
+      assert.equal(tried[tried.length - 1], wanted);
+      assert.equal(state.messages.filter((m) => m.message.includes('kernel picker')).length, 0);
+      autoSelect.dispose();
     } finally {
       await server.stop();
     }

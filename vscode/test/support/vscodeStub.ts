@@ -105,6 +105,8 @@ export interface StubState {
   progressTitles: string[];
   /** What `window.activeTextEditor` returns. */
   activeTextEditor: { document: { uri: Uri } } | undefined;
+  /** What `window.activeNotebookEditor` returns. */
+  activeNotebookEditor: { notebook: { uri: Uri; metadata: Record<string, unknown> } } | undefined;
 }
 
 export class StubStatusBarItem {
@@ -149,6 +151,7 @@ export const state: StubState = {
   workspaceFolders: undefined,
   progressTitles: [],
   activeTextEditor: undefined,
+  activeNotebookEditor: undefined,
 };
 
 /** Reset the recorded state between tests. */
@@ -166,6 +169,7 @@ export function resetStub(): void {
   state.workspaceFolders = undefined;
   state.progressTitles.length = 0;
   state.activeTextEditor = undefined;
+  state.activeNotebookEditor = undefined;
 }
 
 function showMessage(level: ShownMessage['level']) {
@@ -238,7 +242,9 @@ export const window = withFallback({
     state.progressTitles.push(options.title ?? '');
     return task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: noEvent });
   },
-  activeNotebookEditor: undefined,
+  get activeNotebookEditor() {
+    return state.activeNotebookEditor;
+  },
   onDidChangeActiveTextEditor: noEvent,
   onDidChangeActiveNotebookEditor: noEvent,
   showNotebookDocument: () => Promise.resolve(undefined),
