@@ -40,6 +40,7 @@ Adopting (:func:`adopt`, ``kernelenv adopt PATH --env PREFIX``)
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -52,7 +53,6 @@ from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from .errors import KernelenvError
 from .kernels import KernelLocation, register
@@ -449,12 +449,12 @@ def _postbuild(project: Project, target: Path, kind: str, kernel: str, kernelenv
         'cd "$(dirname "$0")/.."\n'
         "\n"
         f'# 1. kernelenv itself (server extension, "Python (project env)" kernel, CLI){why}.\n'
-        f"python -m pip install --no-cache-dir{constraint} '{kernelenv_spec}'\n"
+        f"python -m pip install --no-cache-dir{constraint} {shlex.quote(kernelenv_spec)}\n"
         "\n"
         "# 2. Adopt the image's env as the project's env: check it holds every locked pin, record it\n"
         f'#    as built and register its kernel as "{kernel}" (its name on the author\'s machine), so\n'
         "#    notebooks saved there find their kernel here and nothing is rebuilt at launch.\n"
-        f'kernelenv adopt "{rel}" --env "{prefix}" --name \'{project.name}\' --sys-prefix\n'
+        f'kernelenv adopt {shlex.quote(rel)} --env "{prefix}" --name {shlex.quote(project.name)} --sys-prefix\n'
     )
 
 

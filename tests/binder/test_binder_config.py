@@ -7,6 +7,7 @@ and build-script generation, which decide what a Binder launch installs.
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import yaml
@@ -63,7 +64,7 @@ def test_binder_for_a_uv_lock_project(project_copy) -> None:
     assert (root / "binder" / "runtime.txt").read_text() == f"python-{res['python']}\n"
     assert bp["post_build"] == ["binder/postBuild"]
     post = (root / "binder" / "postBuild").read_text()
-    assert "kernelenv adopt" in post and f"--name '{before.name}'" in post
+    assert "kernelenv adopt" in post and f"--name {shlex.quote(before.name)}" in post
     assert '-c "binder/requirements.txt"' in post  # kernelenv's install cannot move a pin
     assert before.kernel_name == res["kernel_name"]
     # Binder now ignores the root files: say so.
