@@ -33,12 +33,26 @@ def write_env(root: Path, channel: Path | str, deps: list[str], pip: list[str] |
     return path
 
 
-def conda_forge_reachable(timeout: float = 3.0) -> bool:
-    """Whether conda-forge's repodata answers within ``timeout`` seconds."""
+def _reachable(url: str, timeout: float) -> bool:
     try:
-        with urllib.request.urlopen("https://conda.anaconda.org/conda-forge/noarch/repodata.json",
-                                    timeout=timeout) as r:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             r.read(1)
         return True
     except Exception:
         return False
+
+
+def conda_forge_reachable(timeout: float = 3.0) -> bool:
+    """Whether conda-forge's repodata answers within ``timeout`` seconds."""
+    return _reachable("https://conda.anaconda.org/conda-forge/noarch/repodata.json", timeout)
+
+
+def anaconda_reachable(timeout: float = 3.0) -> bool:
+    """Whether Anaconda's ``defaults`` (repo.anaconda.com) answers within ``timeout`` seconds."""
+    return _reachable("https://repo.anaconda.com/pkgs/main/noarch/current_repodata.json", timeout)
+
+
+#: For tests that check what a user sees when the public channels are unreachable (as here):
+#: where they are reachable these would download whole real environments instead.
+offline_only = pytest.mark.skipif(conda_forge_reachable() or anaconda_reachable(),
+                                  reason="checks the offline errors; the public conda channels are reachable here")

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+from tests.conda.conftest import offline_only
+
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "kernelenv", *args], capture_output=True, text=True,
@@ -19,8 +21,13 @@ def test_windows_export_via_cli(project_copy) -> None:
     proc = _cli("create", str(root))
     assert proc.returncode == 1
     assert f"{root}/environment.yml:57:5: `m2w64-gcc-libgfortran=5.3.0=6` is a Windows-only package" in proc.stderr
-    # With --strip-builds it gets to the network: `defaults` is unreachable here. The process must
-    # exit cleanly with a JSON error (py-rattler's in-flight requests used to crash it at exit).
+
+
+@offline_only
+def test_unreachable_defaults_via_cli(project_copy) -> None:
+    """With --strip-builds the export gets to the network: `defaults` is unreachable here. The process
+    must exit cleanly with a JSON error (py-rattler's in-flight requests used to crash it at exit)."""
+    root = project_copy("btcrabb__NSQIP_ML")
     for _ in range(2):
         proc = _cli("create", "--strip-builds", "--json", str(root))
         assert proc.returncode == 1, proc.stderr[-2000:]

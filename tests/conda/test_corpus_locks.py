@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conda.conftest import offline_only
+
 from kernelenv import api
 from kernelenv.backends.rattler import RattlerBuilder, locked_records
 from kernelenv.errors import BuildError, EnvFileError
@@ -63,6 +65,7 @@ def test_lock_checks_read_files_only(project_copy) -> None:
         "environment.yml asks for 'tensorflow', which conda-lock.yml does not pin: run `kernelenv lock`.")
 
 
+@offline_only
 def test_installing_the_lock_offline_names_the_url(project_copy) -> None:
     root = project_copy("GenericMappingTools__egu22pygmt")
     [project] = api.detect(root)

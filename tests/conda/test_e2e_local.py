@@ -29,7 +29,7 @@ from kernelenv.errors import BuildError, EnvFileError
 from kernelenv.layout import link_target
 from kernelenv.model import Status
 from kernelenv.parsers.condalock import read_conda_lock
-from tests.conda.conftest import PIP_PACKAGE, write_env
+from tests.conda.conftest import PIP_PACKAGE, offline_only, write_env
 from tests.engine.kernel_utils import run_in_kernel
 
 pytestmark = pytest.mark.e2e
@@ -223,6 +223,7 @@ def test_windows_export_asks_for_strip_builds(project_copy) -> None:
     assert not (root / ".conda").exists()
 
 
+@offline_only
 def test_strip_builds_then_reports_the_unreachable_defaults_channel(project_copy) -> None:
     """With --strip-builds the export gets as far as fetching ``defaults``, unreachable from here."""
     root = project_copy("btcrabb__NSQIP_ML")
