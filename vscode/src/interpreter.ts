@@ -43,19 +43,28 @@ export function expandInterpreterSetting(value: string, workspaceFolder?: string
  * Choose the interpreter: the `kernelenv.interpreter` setting, else the Python
  * extension's active interpreter, else `python3` on PATH.
  *
- * @param setting the setting's value ("" when unset).
+ * @param setting the setting's value ("" when unset; VS Code ignores a workspace value
+ *   in an untrusted workspace, see `restrictedConfigurations` in package.json).
  * @param pythonExtension the executable the Python extension reports, if any.
  * @param workspaceFolder used to expand `${workspaceFolder}` in the setting.
+ * @param untrusted set in an untrusted workspace: an interpreter from the Python
+ *   extension that lives inside one of these folders is project content and is not run.
  */
 export function chooseInterpreter(
   setting: string | undefined,
   pythonExtension: string | undefined,
   workspaceFolder?: string,
+  untrusted?: { workspaceFolders: string[] },
 ): InterpreterChoice {
   if (setting && setting.trim()) {
     return { python: expandInterpreterSetting(setting, workspaceFolder), source: 'setting' };
   }
-  if (pythonExtension && pythonExtension.trim()) {
+  const insideWorkspace = (p: string) =>
+    (untrusted?.workspaceFolders ?? []).some((f) => {
+      const rel = path.relative(f, p);
+      return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+    });
+  if (pythonExtension && pythonExtension.trim() && !insideWorkspace(pythonExtension)) {
     return { python: pythonExtension, source: 'python-extension' };
   }
   return { python: DEFAULT_PYTHON, source: 'path' };

@@ -110,6 +110,9 @@ export class ServerManager implements vscode.Disposable {
       settings.interpreter,
       settings.interpreter ? undefined : await pythonExtensionInterpreter(folder?.uri),
       folder?.uri.fsPath,
+      vscode.workspace.isTrusted
+        ? undefined
+        : { workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) },
     );
     this.interpreter = choice;
     this.output.appendLine(`Using ${choice.python} (from ${choice.source}) for the kernelenv language server.`);

@@ -20,6 +20,13 @@ describe('interpreter choice', () => {
     assert.deepEqual(chooseInterpreter('   ', '/ext/python'), { python: '/ext/python', source: 'python-extension' });
   });
 
+  it("does not run an interpreter inside an untrusted workspace that the Python extension reports", () => {
+    const untrusted = { workspaceFolders: ['/ws'] };
+    assert.deepEqual(chooseInterpreter('', '/ws/.venv/bin/python', '/ws', untrusted), { python: DEFAULT_PYTHON, source: 'path' });
+    assert.deepEqual(chooseInterpreter('', '/opt/py/bin/python', '/ws', untrusted), { python: '/opt/py/bin/python', source: 'python-extension' });
+    assert.equal(chooseInterpreter('', '/ws/.venv/bin/python', '/ws').source, 'python-extension');
+  });
+
   it('falls back to python3 on PATH', () => {
     assert.deepEqual(chooseInterpreter(undefined, undefined), { python: DEFAULT_PYTHON, source: 'path' });
   });
