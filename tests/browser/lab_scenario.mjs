@@ -75,18 +75,23 @@ async function lab(page) {
   await card.locator('button[data-action="create"]').click();
   await waitStatus(badge, ['building'], 30_000);
   seen.push('building');
-  if (!(await card.locator('button[data-action="rebuild"]').isDisabled())) {
-    throw new Error('Rebuild stays enabled while the create job runs');
+  for (const action of ['create', 'lock', 'rebuild', 'remove']) {
+    if (!(await card.locator(`button[data-action="${action}"]`).isDisabled())) {
+      throw new Error(`${action} stays enabled while the create job runs`);
+    }
   }
-  // Show the log, and give the progress bar a step to show before the screenshot.
+  // Screenshot the running job with its log at once, then again once a step and a
+  // log line are shown (if the build is still running by then).
+  const buildingShot = path.join(config.screenshots, 'panel-building.png');
   await card.locator('button[data-action="log"]').click();
-  await card
+  await panel.locator('.kernelenv-body').screenshot({ path: buildingShot });
+  const logged = await card
     .locator('.kernelenv-log')
     .filter({ hasNotText: '(no output yet)' })
     .waitFor({ timeout: 60_000 })
-    .catch(() => log('no log line within 60 s'));
-  if ((await badge.getAttribute('data-status')) === 'building') {
-    await panel.locator('.kernelenv-body').screenshot({ path: path.join(config.screenshots, 'panel-building.png') });
+    .then(() => true, () => false);
+  if (logged && (await badge.getAttribute('data-status')) === 'building') {
+    await panel.locator('.kernelenv-body').screenshot({ path: buildingShot });
   }
 
   log('wait for ready');

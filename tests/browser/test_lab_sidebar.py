@@ -41,6 +41,7 @@ def test_two_clicks_from_nothing_to_notebook_in_project_env(lab: Lab, chromium: 
     buttons disabled) to ready; the notebook saved with ``python3`` gets the
     "Use project env" offer, and its cell prints the project env's sys.prefix."""
     assert _project(lab)["status"]["status"] == "missing"
+    started = time.time()
 
     result = run_scenario("lab", lab, chromium, node_playwright, tmp_path,
                           project=CORPUS_PROJECT, notebook=f"{CORPUS_PROJECT}/analysis.ipynb",
@@ -59,7 +60,7 @@ def test_two_clicks_from_nothing_to_notebook_in_project_env(lab: Lab, chromium: 
     assert session["kernel"]["name"] == project["kernel_name"]
     for name in ("panel-missing.png", "panel-building.png", "panel-ready.png"):
         shot = SCREENSHOTS / name
-        assert shot.stat().st_size > 2000 and time.time() - shot.stat().st_mtime < 1800, shot
+        assert shot.stat().st_size > 2000 and shot.stat().st_mtime >= started, shot
 
 
 def _ensure_ready(lab: Lab) -> dict:

@@ -179,25 +179,30 @@ export class EnvironmentsModel {
 
   private async _poll(projectPath: string, id: string, first?: IJob): Promise<IJob> {
     let job = first ?? (await this._client.getJob(id));
-    for (;;) {
+    while (isRunning(job) && !this._disposed) {
       this._jobs.set(projectPath, job);
       this._changed.emit();
-      if (!isRunning(job) || this._disposed) {
-        break;
-      }
       await sleep(this._pollInterval);
       try {
         job = await this._client.getJob(id);
       } catch (error) {
         // A transient network error: keep polling; a vanished job ends the watch.
         if ((error as { status?: number }).status === 404) {
-          break;
+          job = {
+            ...job,
+            state: 'failed',
+            error: { message: 'The server no longer knows this job (was it restarted?).' }
+          };
         }
       }
     }
+    // Fetch the new status while the card still shows the running job, so the badge
+    // goes from "building" straight to the outcome (never back to the old status).
+    await this.refresh();
+    this._jobs.set(projectPath, job);
+    this._changed.emit();
     this._report(job);
     this._jobFinished.emit(job);
-    await this.refresh();
     return job;
   }
 

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 
+import { isRunning } from '../src/logic';
 import { EnvironmentsModel, type INotifier } from '../src/model';
 import type { IJob, IKernelenvClient, IProject, IProjectList, JobAction } from '../src/types';
 import { job, project, status } from './fixtures';
@@ -98,6 +99,35 @@ describe('EnvironmentsModel', () => {
     expect(seenSteps).toEqual(['resolve', 'install', 'done']);
     expect(notes.seen).toEqual(['success: Environment of proj created.']);
     expect(model.projects[0].status.status).toBe('ready');
+  });
+
+  it('shows building until the new status arrives, never the old status in between', async () => {
+    const { server, model } = setup();
+    await model.setFolder('');
+    server.script = [job(), job(), job({ state: 'succeeded' })];
+    const shown: string[] = [];
+    model.changed.connect(() => {
+      const p = model.projects[0];
+      const s = isRunning(model.jobFor('proj')) ? 'building' : p?.status.status;
+      if (s && shown[shown.length - 1] !== s) {
+        shown.push(s);
+      }
+    });
+    server.projects = [project({ status: status('ready') })];
+    await model.run('proj', 'create');
+    expect(shown).toEqual(['building', 'ready']);
+  });
+
+  it('ends the watch of a job the server forgot, re-enabling the buttons', async () => {
+    const { server, notes, model } = setup();
+    server.script = [job()];
+    server.getJob = async () => {
+      throw Object.assign(new Error('No job'), { status: 404 });
+    };
+    const ended = await model.run('proj', 'create');
+    expect(ended.state).toBe('failed');
+    expect(isRunning(model.jobFor('proj'))).toBe(false);
+    expect(notes.seen[0]).toMatch(/^error: proj: create failed: The server no longer knows this job/);
   });
 
   it('reports a failure with the env file and line', async () => {
