@@ -11,13 +11,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommandContext, runAction, serverActionHandler } from '../../src/commands';
-import { JUPYTER_EXTENSION_ID, SERVER_COMMANDS } from '../../src/constants';
+import * as vscode from 'vscode';
+import { CLIENT_COMMANDS, JUPYTER_EXTENSION_ID, SERVER_COMMANDS } from '../../src/constants';
+import { activate, deactivate } from '../../src/extension';
 import { NotebookKernelAutoSelect } from '../../src/notebooks';
 import { ProjectStore } from '../../src/projects';
 import { ServerManager } from '../../src/server';
 import { EnvStatusBar } from '../../src/statusBar';
 import { kernelenvPython, REPO } from '../support/pythons';
-import { resetStub, state, Uri, window } from '../support/vscodeStub';
+import { configurationChanges, resetStub, state, Uri, window } from '../support/vscodeStub';
 
 const PROJECT = 'binder-examples__requirements';
 
@@ -167,6 +169,33 @@ describe('the extension driving kernelenv-lsp through vscode-languageclient (vsc
       autoSelect.dispose();
     } finally {
       await server.stop();
+    }
+  });
+
+  it('activated without kernelenv in the interpreter it explains; fixing the setting restarts the server', async () => {
+    resetStub();
+    process.env.KERNELENV_STATE_HOME = path.join(tmp, 'state-activate');
+    state.config.set('kernelenv.interpreter', '/nonexistent/bin/python');
+    state.config.set('kernelenv.prompt', false);
+    state.workspaceFolders = [{ uri: Uri.file(ws), name: 'workspace', index: 0 }];
+    state.activeTextEditor = { document: { uri: Uri.file(path.join(root, 'requirements.txt')) } };
+    const context = { subscriptions: [] as { dispose(): unknown }[] };
+    activate(context as unknown as vscode.ExtensionContext);
+    try {
+      const item = state.statusBarItems[0];
+      await until(() => (item.text.includes('server not running') ? true : undefined), 'the not-running status', 30000);
+      assert.ok(state.messages.some((m) => m.level === 'error' && m.items.includes('Open Settings')));
+
+      state.config.set('kernelenv.interpreter', kernelenvPython());
+      configurationChanges.fire({ affectsConfiguration: (id) => id === 'kernelenv.interpreter' || id === 'kernelenv' });
+      await until(() => (item.text === 'env: ready (uv)' ? true : undefined), 'the project status after the restart', 120000);
+      assert.ok(state.outputLines.some((l) => l.includes('restarting the language server')));
+
+      await vscode.commands.executeCommand(CLIENT_COMMANDS.restartServer);
+      assert.ok(state.messages.some((m) => m.message === 'Kernelenv: language server restarted.'));
+    } finally {
+      await deactivate();
+      context.subscriptions.forEach((d) => d.dispose());
     }
   });
 });

@@ -186,6 +186,9 @@ function showMessage(level: ShownMessage['level']) {
 
 const noEvent = () => new Disposable();
 
+/** Fire `{affectsConfiguration}` events here to simulate a settings change. */
+export const configurationChanges = new EventEmitter<{ affectsConfiguration(id: string): boolean }>();
+
 /**
  * A value that is callable, constructible, disposable and has every property (itself):
  * the fallback for the API surface vscode-languageclient touches but the tests do not
@@ -285,7 +288,9 @@ export const workspace = withFallback({
   get workspaceFolders() {
     return state.workspaceFolders;
   },
-  onDidChangeConfiguration: noEvent,
+  get onDidChangeConfiguration() {
+    return configurationChanges.event;
+  },
   onDidGrantWorkspaceTrust: noEvent,
   onDidChangeWorkspaceFolders: noEvent,
   onDidOpenNotebookDocument: noEvent,
