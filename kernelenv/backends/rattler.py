@@ -267,9 +267,10 @@ class RattlerBuilder(Builder):
 
         reporter.step("install", 0.5, f"Installing {len(records)} conda packages")
         # requested_specs is not passed: py-rattler 0.28 rejects its own MatchSpec objects there.
+        bridge = _install_progress(reporter)
         try:
-            run_async(lambda: rattler.install(records, prefix, show_progress=False, execute_link_scripts=False),
-                      reporter)
+            run_async(lambda: rattler.install(records, prefix, show_progress=False, execute_link_scripts=False,
+                                              reporter=bridge), reporter)
         except CancelledError:
             raise
         except Exception as e:
@@ -413,6 +414,42 @@ class RattlerBuilder(Builder):
 
 
 # ---------------------------------------------------------------------- helpers
+def _install_progress(reporter: Reporter) -> Any:
+    """A :class:`rattler.InstallerReporter` that turns rattler's install events into reporter steps.
+
+    Steps go from 0.5 to 0.75 of the operation (``install``), one per 5% of the
+    packages at most; each linked package is logged.
+    """
+    import rattler
+
+    class Bridge(rattler.InstallerReporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.total = 0
+            self.done = 0
+            self.shown = -1
+            self.lock = threading.Lock()
+
+        def on_transaction_start(self, total_operations: int) -> None:
+            self.total = total_operations
+
+        def on_link_start(self, operation: int, package_name: str) -> int:
+            reporter.log(f"linking {package_name}")
+            return 0
+
+        def on_transaction_operation_complete(self, operation: int) -> None:
+            with self.lock:
+                self.done += 1
+                pct = int(100 * self.done / max(1, self.total))
+                if pct // 5 == self.shown and self.done < self.total:
+                    return
+                self.shown = pct // 5
+            reporter.step("install", 0.5 + 0.25 * self.done / max(1, self.total),
+                          f"Installed {self.done}/{self.total} conda packages")
+
+    return Bridge()
+
+
 def _install_error(e: Exception) -> BuildError:
     """A BuildError naming the package file and channel a failed download came from."""
     text = str(e)

@@ -143,3 +143,19 @@ def test_pip_lines_become_uv_arguments(corpus: Path) -> None:
     ]
     assert pip_args(["-r requirements.txt", "--index-url=https://example.org/simple", "x>=1"]) == [
         "-r", "requirements.txt", "--index-url", "https://example.org/simple", "x>=1"]
+
+
+def test_install_reports_progress(tmp_path: Path, local_channel: Path) -> None:
+    import asyncio
+
+    import rattler
+
+    records = asyncio.run(rattler.solve([local_channel.as_uri()], [f"python {MM}.*", "hello-conda", "hello-tool"],
+                                        virtual_packages=rattler.VirtualPackage.detect()))
+    steps: list[tuple[str, float | None, str]] = []
+    logs: list[str] = []
+    rep = Reporter(on_step=lambda *a: steps.append(a), on_log=logs.append)
+    RattlerBuilder()._install(records, tmp_path / "prefix", rep)
+    assert steps[0][0] == "install" and steps[-1] == ("install", 0.75, "Installed 4/4 conda packages")
+    assert sorted(ln for ln in logs if ln.startswith("linking ")) == [
+        "linking hello-conda", "linking hello-dep", "linking hello-tool", "linking python"]
