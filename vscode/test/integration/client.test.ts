@@ -172,6 +172,25 @@ describe('the extension driving kernelenv-lsp through vscode-languageclient (vsc
     }
   });
 
+  it('Cancel on the progress notification stops a rebuild and keeps the env', async () => {
+    const { ctx, server, store, item } = setUp(true, 'state-trusted');
+    await server.start();
+    try {
+      const p = await until(() => (store.projectFor(root)?.status?.status === 'ready' ? store.projectFor(root) : undefined), 'ready', 120000);
+      const python = p.status?.python;
+      state.cancelProgressOnReport = true;
+      const job = await runAction(ctx, 'rebuild', p);
+      assert.equal(job?.state, 'cancelled');
+      assert.ok(state.progressReports.length >= 1);
+      const err = state.messages.find((m) => m.level === 'error');
+      assert.match(err?.message ?? '', /Cancelled rebuild of .*previous environment is unchanged/);
+      assert.ok(python && fs.existsSync(python));
+      await until(() => (item.text === 'env: ready (uv)' ? true : undefined), 'the status back to ready', 60000);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('activated without kernelenv in the interpreter it explains; fixing the setting restarts the server', async () => {
     resetStub();
     process.env.KERNELENV_STATE_HOME = path.join(tmp, 'state-activate');

@@ -105,6 +105,10 @@ export interface StubState {
   progressTitles: string[];
   /** What `window.activeTextEditor` returns. */
   activeTextEditor: { document: { uri: Uri } } | undefined;
+  /** Every `progress.report` value of withProgress tasks. */
+  progressReports: { message?: string; increment?: number }[];
+  /** Press Cancel on a progress notification as soon as it reports. */
+  cancelProgressOnReport: boolean;
   /** What `window.activeNotebookEditor` returns. */
   activeNotebookEditor: { notebook: { uri: Uri; metadata: Record<string, unknown> } } | undefined;
 }
@@ -152,6 +156,8 @@ export const state: StubState = {
   progressTitles: [],
   activeTextEditor: undefined,
   activeNotebookEditor: undefined,
+  progressReports: [],
+  cancelProgressOnReport: false,
 };
 
 /** Reset the recorded state between tests. */
@@ -170,6 +176,8 @@ export function resetStub(): void {
   state.progressTitles.length = 0;
   state.activeTextEditor = undefined;
   state.activeNotebookEditor = undefined;
+  state.progressReports.length = 0;
+  state.cancelProgressOnReport = false;
 }
 
 function showMessage(level: ShownMessage['level']) {
@@ -243,7 +251,19 @@ export const window = withFallback({
   showQuickPick: () => Promise.resolve(undefined),
   withProgress: async (options: { title?: string }, task: (p: unknown, t: unknown) => Promise<unknown>) => {
     state.progressTitles.push(options.title ?? '');
-    return task({ report: () => undefined }, { isCancellationRequested: false, onCancellationRequested: noEvent });
+    const cancel = new EventEmitter<void>();
+    const token = { isCancellationRequested: false, onCancellationRequested: cancel.event };
+    const progress = {
+      report: (value: { message?: string; increment?: number }) => {
+        state.progressReports.push(value);
+        if (state.cancelProgressOnReport && !token.isCancellationRequested) {
+          // What the notification's Cancel button does.
+          token.isCancellationRequested = true;
+          cancel.fire();
+        }
+      },
+    };
+    return task(progress, token);
   },
   get activeNotebookEditor() {
     return state.activeNotebookEditor;
