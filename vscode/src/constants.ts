@@ -77,4 +77,4 @@ export const PYTHON_EXTENSION_ID = 'ms-python.python';
  * The file names issue 6 lists for diagnostics, plus the locks detection reads.
  */
 export const ENV_FILE_GLOB =
-  '**/{environment.yml,environment.yaml,environment-*.yml,requirements*.txt,requirements*.in,pyproject.toml,Pipfile,Pipfile.lock,pixi.toml,pixi.lock,uv.lock,pylock*.toml,poetry.lock,conda-lock.yml,runtime.txt,.python-version,apt.txt}';
+  '**/{environment*.yml,environment*.yaml,requirements*.txt,requirements*.in,pyproject.toml,Pipfile,Pipfile.lock,pixi.toml,pixi.lock,uv.lock,pylock*.toml,poetry.lock,conda-lock.yml,runtime.txt,.python-version,apt.txt}';

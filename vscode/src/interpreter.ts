@@ -106,6 +106,7 @@ export function notInstalledMessage(choice: InterpreterChoice, check: ServerChec
   }[choice.source];
   return (
     `Kernelenv's language server is not installed in ${choice.python} (from ${from}): ${check.detail || 'import failed'}. ` +
-    `Install kernelenv into that interpreter (${choice.python} -m pip install kernelenv) or set "kernelenv.interpreter" to a Python that has it.`
+    `Install kernelenv into that interpreter (${choice.python} -m pip install kernelenv, or pip install -e . in a kernelenv checkout) ` +
+    `or set "kernelenv.interpreter" to a Python that has it.`
   );
 }
