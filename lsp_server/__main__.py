@@ -1,7 +1,9 @@
 """``kernelenv-lsp``: start the kernelenv language server (stdio by default).
 
 Options are pygls' own (:func:`pygls.cli.start_server`): ``--tcp`` or ``--ws`` with
-``--host`` and ``--port``; no option means stdio, which is what editors use.
+``--host`` and ``--port``; no option means stdio, which is what editors use. ``--stdio``
+(which vscode-languageclient and many Neovim/Helix configs pass) is accepted and means
+the default.
 ``KERNELENV_LSP_LOG=DEBUG`` (or INFO ...) logs with timings to stderr, or to the file
 ``KERNELENV_LSP_LOG_FILE`` when set.
 """
@@ -25,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     target = {"filename": logfile} if logfile else {"stream": sys.stderr}
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), **target,
                         format="kernelenv-lsp %(levelname)s %(name)s: %(message)s")
-    start_server(make_server(), argv if argv is not None else sys.argv[1:])
+    args = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--stdio"]
+    start_server(make_server(), args)
 
 
 if __name__ == "__main__":

@@ -49,3 +49,19 @@ async def test_network_transports(workspace, transport):
             proc.terminate()
             proc.wait(10)
         await client.stop()
+
+
+async def test_stdio_flag_is_accepted(workspace):
+    """vscode-languageclient and many Neovim/Helix configs start servers with ``--stdio``."""
+    ws = workspace("binder-examples__requirements")
+    client = make_client()
+    await client.start_io(*SERVER, "--stdio")
+    try:
+        await client.initialize_session(types.InitializeParams(
+            capabilities=types.ClientCapabilities(), root_uri=from_fs_path(str(ws)),
+            initialization_options={"prompt": False}))
+        note = await projects_of(client, ws)
+        assert note["projects"][0]["backend"] == "uv"
+        await client.shutdown_session()
+    finally:
+        await client.stop()
