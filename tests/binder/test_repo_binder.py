@@ -97,7 +97,7 @@ def test_postbuild_installs_kernelenv_and_builds_the_demo_env(image) -> None:
     assert portable["display_name"] == "Python (project env)"
     assert (env / "etc" / "jupyter" / "jupyter_server_config.d" / "kernelenv.json").is_file()
     if image["sidebar"]:
-        listed = subprocess.run([str(env / "bin" / "jupyter"), "labextension", "list"], capture_output=True,
+        listed = subprocess.run([str(python), "-m", "jupyterlab.labextensions", "list"], capture_output=True,
                                 text=True, env=image["run_env"], cwd=env)
         assert any("kernelenv" in ln and "enabled" in ln and "OK" in ln
                    for ln in (listed.stdout + listed.stderr).splitlines()), listed.stdout + listed.stderr
