@@ -32,6 +32,9 @@ LABEXTENSION = REPO / "jupyter_ext" / "labextension"
 SCENARIO = Path(__file__).with_name("lab_scenario.mjs")
 SCREENSHOTS = REPO / "docs" / "images"
 CORPUS_PROJECT = "binder-examples__requirements"
+#: a project whose requirements.txt has an invalid line 2 (column 6 is where parsing fails)
+BROKEN_PROJECT = "broken"
+BROKEN_REQUIREMENTS = "numpy==1.26.4\nthis is not a requirement!!\n"
 
 
 @dataclass
@@ -94,7 +97,8 @@ def write_notebook(path: Path, source: str, kernel: str = "python3") -> Path:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Lab:
-    """``jupyter lab`` from this venv on a temp root holding a copy of the corpus project.
+    """``jupyter lab`` from this venv on a temp root holding a copy of the corpus project
+    (with two notebooks saved with ``python3``) and a project with a malformed requirements.txt.
 
     JupyterLab's user settings and workspaces live in the temp folder; the news prompt
     is switched off there so no toast covers the panel. JUPYTER_DATA_DIR etc. come from
@@ -106,6 +110,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Lab:
     project = copy_corpus_project(CORPUS_PROJECT, root)
     write_notebook(project / "analysis.ipynb", "import sys\nprint(sys.prefix)")
     write_notebook(project / "notebook7.ipynb", "import sys\nprint(sys.prefix)")
+    broken = root / BROKEN_PROJECT
+    broken.mkdir()
+    (broken / "requirements.txt").write_text(BROKEN_REQUIREMENTS)
     settings = base / "user-settings"
     notif = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     notif.parent.mkdir(parents=True)

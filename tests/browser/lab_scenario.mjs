@@ -7,6 +7,8 @@
 //   phase "lab": JupyterLab, Environments panel: missing -> Create -> ready (screenshots),
 //                then open the notebook, accept "Use project env", run its cell.
 //   phase "notebook7": Notebook 7's notebook page: accept the offer, run the cell.
+//   phase "failure": a project with a malformed env file: its error is listed, Create
+//                fails with a notification naming file and line, the error opens the file.
 // Prints one JSON line {ok, seen, prefix, kernel, error} on stdout; exit status 0 iff ok.
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -43,7 +45,7 @@ async function main() {
     }
   });
   try {
-    return config.phase === 'notebook7' ? await notebook7(page) : await lab(page);
+    return await { lab, notebook7, failure }[config.phase](page);
   } catch (error) {
     await page.screenshot({ path: path.join(config.artifacts, 'failure.png') }).catch(() => {});
     throw error;
@@ -53,16 +55,10 @@ async function main() {
 }
 
 async function lab(page) {
-  log('open JupyterLab');
-  await page.goto(`${config.url}lab?token=${config.token}`);
-  await page.locator('#jp-main-dock-panel').waitFor({ timeout: 120_000 });
-  await page.locator('.jp-DirListing-content').waitFor({ timeout: 60_000 });
-
-  log('open the Environments panel');
-  const tab = page.locator('.jp-SideBar [data-id="kernelenv-environments"]');
-  await tab.waitFor({ timeout: 60_000 });
-  await tab.click();
-  const panel = page.locator('#kernelenv-environments');
+  log('open JupyterLab in the project folder, open the Environments panel');
+  await openLabIn(page, config.project);
+  const panel = await openPanel(page);
+  await panel.locator('.kernelenv-folder', { hasText: `/${config.project}` }).waitFor({ timeout: 30_000 });
   const card = panel.locator(`.kernelenv-project[data-project-path="${config.project}"]`);
   await card.waitFor({ timeout: 60_000 });
   const badge = card.locator('.kernelenv-status');
@@ -106,10 +102,7 @@ async function lab(page) {
 
   log('open the notebook');
   await page.locator('.jp-SideBar [data-id="filebrowser"]').click();
-  const listing = page.locator('.jp-DirListing-content');
-  for (const part of config.notebook.split('/')) {
-    await listing.locator('.jp-DirListing-item', { hasText: part }).first().dblclick();
-  }
+  await openFolder(page, config.notebook.split('/').pop());
   const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
   await notebook.waitFor({ timeout: 60_000 });
 
@@ -155,6 +148,55 @@ async function notebook7(page) {
   await kernel.waitFor({ timeout: 120_000 });
   const prefix = await runFirstCell(page, notebook);
   return { prefix, kernel: (await kernel.textContent())?.trim() };
+}
+
+async function failure(page) {
+  log('open JupyterLab in the folder of the broken project');
+  await openLabIn(page, config.project);
+  const panel = await openPanel(page);
+  await panel.locator('.kernelenv-folder', { hasText: `/${config.project}` }).waitFor({ timeout: 30_000 });
+  const card = panel.locator(`.kernelenv-project[data-project-path="${config.project}"]`);
+  await card.waitFor({ timeout: 60_000 });
+  const listed = (await card.locator('.kernelenv-error').first().textContent())?.trim();
+  seen.push('listed-error');
+
+  log('click Create on the broken project');
+  await card.locator('button[data-action="create"]').click();
+  const toast = page.locator('.Toastify__toast', { hasText: 'create failed' });
+  await toast.waitFor({ timeout: 120_000 });
+  seen.push('notification');
+  const notification = (await toast.textContent())?.trim();
+  const inline = (await card.locator('.kernelenv-job-error').textContent())?.trim();
+  await panel.locator('.kernelenv-body').screenshot({ path: path.join(config.artifacts, 'panel-failed.png') });
+
+  log('click the error to open the file');
+  await card.locator('.kernelenv-error a').first().click();
+  const tabLabel = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tabLabel', { hasText: 'requirements.txt' });
+  await tabLabel.waitFor({ timeout: 30_000 });
+  seen.push('opened');
+  return { listed, notification, inline, status: await card.getAttribute('data-status') };
+}
+
+/** JupyterLab with the file browser in `folder`, in a fresh workspace named after the phase. */
+async function openLabIn(page, folder) {
+  const workspace = `${config.phase}-${Date.now()}`;
+  await page.goto(`${config.url}lab/workspaces/${workspace}/tree/${folder}?token=${config.token}`);
+  await page.locator('#jp-main-dock-panel').waitFor({ timeout: 120_000 });
+  await page.locator('.jp-DirListing-content').waitFor({ timeout: 60_000 });
+}
+
+/** Double-click an entry of the file browser's current folder. */
+async function openFolder(page, name) {
+  const listing = page.locator('.jp-DirListing-content');
+  await listing.locator('.jp-DirListing-item', { hasText: name }).first().dblclick();
+}
+
+/** Open the Environments panel from the left sidebar; returns its locator. */
+async function openPanel(page) {
+  const tab = page.locator('.jp-SideBar [data-id="kernelenv-environments"]');
+  await tab.waitFor({ timeout: 60_000 });
+  await tab.click();
+  return page.locator('#kernelenv-environments');
 }
 
 /** Run the notebook's first cell and return its output text. */

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS_PROJECT, SCREENSHOTS, Lab, run_scenario
+from .conftest import BROKEN_PROJECT, CORPUS_PROJECT, SCREENSHOTS, Lab, run_scenario
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -92,3 +92,19 @@ def test_notebook7_offers_and_switches_to_project_kernel(lab: Lab, chromium: str
     _, sessions = lab.api("GET", "api/sessions")
     (session,) = [s for s in sessions if s["path"] == notebook]
     assert session["kernel"]["name"] == project["kernel_name"]
+
+
+def test_failed_create_names_file_and_line(lab: Lab, chromium: str, node_playwright: Path,
+                                           tmp_path: Path) -> None:
+    """The panel follows the file browser into a project with a malformed requirements.txt,
+    lists the parse error, and Create fails with a notification naming the file and line;
+    clicking the error opens the file. Nothing gets built."""
+    result = run_scenario("failure", lab, chromium, node_playwright, tmp_path,
+                          project=BROKEN_PROJECT)
+
+    assert result["seen"] == ["listed-error", "notification", "opened"]
+    for text in (result["listed"], result["notification"], result["inline"]):
+        assert "requirements.txt:2:6: invalid requirement 'this is not a requirement!!'" in text, text
+    assert result["notification"].startswith(f"{BROKEN_PROJECT}: create failed")
+    assert result["status"] == "missing"
+    assert not (lab.root / BROKEN_PROJECT / ".venv").exists()

@@ -67,19 +67,59 @@ export function actionStates(project: IProject, job: IJob | null | undefined): A
   };
 }
 
-/** `file:line:column: message`, leaving out the parts the error does not have. */
-export function formatError(error: IEnvError | null | undefined): string {
+/**
+ * `file:line:column: message`, leaving out the parts the error does not have.
+ *
+ * @param projectRoot - the project's absolute folder: a file inside it is shown
+ *   relative to it (`requirements.txt:2:6: ...`) instead of by its absolute path.
+ */
+export function formatError(error: IEnvError | null | undefined, projectRoot?: string): string {
   if (!error) {
     return 'Unknown error';
   }
-  let where = error.path ?? '';
-  if (where && error.line) {
+  if (!error.path) {
+    return error.message;
+  }
+  let where = relativeTo(error.path, projectRoot);
+  if (error.line) {
     where += `:${error.line}`;
     if (error.column) {
       where += `:${error.column}`;
     }
   }
-  return where ? `${where}: ${error.message}` : error.message;
+  return `${where}: ${error.detail ?? stripLocation(error.message, error.path)}`;
+}
+
+/** `message` without a leading `path[:line[:column]]: ` (the engine's own prefix). */
+function stripLocation(message: string, path: string): string {
+  if (!message.startsWith(path)) {
+    return message;
+  }
+  const rest = message.slice(path.length).replace(/^(:\d+)*:\s*/, '');
+  return rest || message;
+}
+
+/** `path` relative to `root` when it is inside it, else unchanged. */
+function relativeTo(path: string, root?: string): string {
+  if (root) {
+    const base = root.endsWith('/') ? root : `${root}/`;
+    if (path.startsWith(base)) {
+      return path.slice(base.length);
+    }
+  }
+  return path;
+}
+
+/**
+ * The root-relative path to open for an error's file, or null when the file is
+ * outside the project (an absolute path elsewhere cannot be opened in Jupyter).
+ */
+export function errorFilePath(project: Pick<IProject, 'path' | 'root'>, path: string): string | null {
+  if (!path.startsWith('/')) {
+    return joinPath(project.path, path);
+  }
+  const rel = relativeTo(path, project.root);
+  return rel === path ? null : joinPath(project.path, rel);
 }
 
 /** Past-tense verb of an action, for notifications. */

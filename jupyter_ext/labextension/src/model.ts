@@ -211,7 +211,11 @@ export class EnvironmentsModel {
     if (job.state === 'succeeded') {
       this._notifier.success(`Environment of ${name} ${actionDone(job.action)}.`);
     } else if (job.state === 'failed') {
-      this._notifier.error(`${name}: ${job.action} failed: ${formatError(job.error)}`);
+      // `project` is the project's absolute folder (older servers: its root-relative path).
+      const root = job.project.startsWith('/')
+        ? job.project
+        : this._projects.find(p => p.path === job.project)?.root;
+      this._notifier.error(`${name}: ${job.action} failed: ${formatError(job.error, root)}`);
     } else if (job.state === 'cancelled') {
       this._notifier.info(`${name}: ${job.action} cancelled; the previous environment is unchanged.`);
     }

@@ -7,7 +7,15 @@ import type { Message } from '@lumino/messaging';
 import * as React from 'react';
 
 import { environmentsIcon } from './icon';
-import { actionStates, formatError, isRunning, progressPercent, projectFilePath, statusClass } from './logic';
+import {
+  actionStates,
+  errorFilePath,
+  formatError,
+  isRunning,
+  progressPercent,
+  projectFilePath,
+  statusClass
+} from './logic';
 import type { EnvironmentsModel } from './model';
 import type { IJob, IProject, JobAction } from './types';
 
@@ -159,23 +167,28 @@ function ProjectCard(props: {
           </ul>
         </dd>
       </dl>
-      {project.errors.map((error, i) => (
-        <div key={`e${i}`} className="kernelenv-error">
-          {error.path ? (
-            <a
-              href="#"
-              onClick={event => {
-                event.preventDefault();
-                actions.openFile(projectFilePath(project, error.path!));
-              }}
-            >
-              {formatError(error)}
-            </a>
-          ) : (
-            formatError(error)
-          )}
-        </div>
-      ))}
+      {project.errors.map((error, i) => {
+        const file = error.path ? errorFilePath(project, error.path) : null;
+        const text = formatError(error, project.root);
+        return (
+          <div key={`e${i}`} className="kernelenv-error">
+            {file ? (
+              <a
+                href="#"
+                title={`Open ${file}`}
+                onClick={event => {
+                  event.preventDefault();
+                  actions.openFile(file);
+                }}
+              >
+                {text}
+              </a>
+            ) : (
+              text
+            )}
+          </div>
+        );
+      })}
       {project.warnings.map((warning, i) => (
         <div key={`w${i}`} className="kernelenv-warning">
           {warning}
@@ -220,7 +233,7 @@ function JobView(props: { job: IJob; project: IProject; model: EnvironmentsModel
         </div>
       )}
       {!running && job.state === 'failed' && (
-        <div className="kernelenv-error kernelenv-job-error">{formatError(job.error)}</div>
+        <div className="kernelenv-error kernelenv-job-error">{formatError(job.error, project.root)}</div>
       )}
       <div className="kernelenv-job-buttons">
         <button className="kernelenv-link" data-action="log" onClick={() => model.toggleLog(project.path)}>

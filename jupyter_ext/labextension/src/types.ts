@@ -37,10 +37,13 @@ export interface IPythonRequest {
   raw: string;
 }
 
-/** An error naming, when the cause is an env file, the file, line and column. */
+/** An error naming, when the cause is an env file, the file (absolute or root-relative), line and column. */
 export interface IEnvError {
   code?: string | null;
+  /** The full message; the engine's already starts with `path:line:column: `. */
   message: string;
+  /** The message without the location, when the engine sends it separately. */
+  detail?: string | null;
   path?: string | null;
   line?: number | null;
   column?: number | null;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   actionStates,
   decideKernel,
+  errorFilePath,
   formatError,
   progressPercent,
   projectFilePath,
@@ -50,6 +51,36 @@ describe('formatError', () => {
     expect(
       formatError({ message: "Expected a package name, got '=='", path: 'requirements.txt', line: 3, column: 1 })
     ).toBe("requirements.txt:3:1: Expected a package name, got '=='");
+  });
+
+  it("does not repeat the engine's own location prefix and shows files relative to the project", () => {
+    const engine = {
+      code: 'invalid-requirement',
+      message:
+        "/srv/root/proj/requirements.txt:2:6: invalid requirement 'this is not!!': Expected end",
+      path: '/srv/root/proj/requirements.txt',
+      line: 2,
+      column: 6,
+      detail: "invalid requirement 'this is not!!': Expected end"
+    };
+    expect(formatError(engine, '/srv/root/proj')).toBe(
+      "requirements.txt:2:6: invalid requirement 'this is not!!': Expected end"
+    );
+    const { detail: _d, ...noDetail } = engine;
+    expect(formatError(noDetail, '/srv/root/proj/')).toBe(
+      "requirements.txt:2:6: invalid requirement 'this is not!!': Expected end"
+    );
+    expect(formatError(noDetail)).toBe(
+      "/srv/root/proj/requirements.txt:2:6: invalid requirement 'this is not!!': Expected end"
+    );
+  });
+
+  it('opens an error file inside the project by its root-relative path, none outside it', () => {
+    const p = project({ path: 'a/proj', root: '/srv/root/a/proj' });
+    expect(errorFilePath(p, '/srv/root/a/proj/binder/environment.yml')).toBe('a/proj/binder/environment.yml');
+    expect(errorFilePath(p, 'requirements.txt')).toBe('a/proj/requirements.txt');
+    expect(errorFilePath(p, '/etc/passwd')).toBeNull();
+    expect(errorFilePath(p, '/srv/root/a/project2/x')).toBeNull();
   });
 
   it('leaves out what the error does not have', () => {

@@ -137,7 +137,14 @@ describe('EnvironmentsModel', () => {
       job({
         action: 'lock',
         state: 'failed',
-        error: { code: 'env-file', message: 'Invalid requirement', path: 'requirements.txt', line: 7, column: 1 }
+        project: '/srv/root/proj',
+        error: {
+          code: 'invalid-requirement',
+          message: '/srv/root/proj/requirements.txt:7:1: Invalid requirement',
+          path: '/srv/root/proj/requirements.txt',
+          line: 7,
+          column: 1
+        }
       })
     ];
     const ended = await model.run('proj', 'lock');
