@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.paths import jupyter_data_dir, jupyter_path
 
 METADATA_KEY = "kernelenv"
@@ -248,8 +247,3 @@ def prune() -> list[RegisteredKernel]:
     for k in gone:
         shutil.rmtree(k.spec_dir, ignore_errors=True)
     return gone
-
-
-def spec_manager() -> KernelSpecManager:
-    """jupyter_client's manager over the same kernel path (for tests and the CLI)."""
-    return KernelSpecManager()
