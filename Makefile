@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-python setup-lab setup-vscode setup-browser test test-js test-python
+.PHONY: setup setup-python setup-lab setup-vscode setup-browser test test-js test-python docs bench
 
 setup: setup-python setup-lab setup-vscode setup-browser
 
@@ -40,3 +40,15 @@ test-js:
 
 test-python:
 	$(BIN)/pytest
+
+# The documentation site (Sphinx + MyST), warnings as errors.
+docs:
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# Benchmarks (docs/benchmarks.md records their last output).
+bench:
+	$(BIN)/python bench/bench_create.py
+	$(BIN)/python bench/bench_detect.py
+	$(BIN)/python bench/bench_conda.py
+	$(BIN)/python bench/bench_kernelspecs.py
+	$(BIN)/python bench/bench_lsp.py
