@@ -91,7 +91,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       panel = new EnvironmentsPanel(model, {
         openFile: path => void app.commands.execute('docmanager:open', { path }),
         confirmRemove: project => confirmRemove(project),
-        onShow: () => void model.setFolder(currentFolder())
+        onShow: () => void model.setFolder(currentFolder(), true)
       });
       labShell.add(panel, 'left', { rank: 650 });
       restorer?.add(panel, 'kernelenv-environments');

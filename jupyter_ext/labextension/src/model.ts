@@ -81,10 +81,16 @@ export class EnvironmentsModel {
     this._changed.emit();
   }
 
-  /** Follow another folder; fetches its projects. */
-  async setFolder(folder: string): Promise<void> {
+  /**
+   * Follow another folder and fetch its projects; the same folder again is only
+   * fetched again when `refresh` is true (the panel became visible).
+   */
+  async setFolder(folder: string, refresh = false): Promise<void> {
     const dir = normalizeDir(folder);
     if (dir === this._folder && this._loaded) {
+      if (refresh) {
+        await this.refresh();
+      }
       return;
     }
     this._folder = dir;

@@ -77,6 +77,15 @@ describe('EnvironmentsModel', () => {
     expect(model.projects.map(p => p.name)).toEqual(['proj']);
   });
 
+  it('fetches the same folder again only when asked to (the panel was shown again)', async () => {
+    const { server, model } = setup();
+    await model.setFolder('a');
+    await model.setFolder('a/');
+    expect(server.listCalls).toEqual(['a']);
+    await model.setFolder('a', true);
+    expect(server.listCalls).toEqual(['a', 'a']);
+  });
+
   it('follows a create job through its progress to success and refreshes the list', async () => {
     const { server, notes, model } = setup();
     await model.setFolder('');
