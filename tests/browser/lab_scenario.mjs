@@ -174,7 +174,23 @@ async function failure(page) {
   const tabLabel = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tabLabel', { hasText: 'requirements.txt' });
   await tabLabel.waitFor({ timeout: 30_000 });
   seen.push('opened');
-  return { listed, notification, inline, status: await card.getAttribute('data-status') };
+
+  log('run "Lock environment for the current folder" from the command palette');
+  await page.keyboard.press('Control+Shift+C');
+  const palette = page.locator('.jp-ModalCommandPalette input, #modal-command-palette input').first();
+  await palette.waitFor({ timeout: 30_000 });
+  await palette.fill('Lock environment for the current folder');
+  await page.locator('.lm-CommandPalette-item', { hasText: 'Lock environment for the current folder' }).first().click();
+  const lockToast = page.locator('.Toastify__toast', { hasText: 'lock failed' });
+  await lockToast.waitFor({ timeout: 120_000 });
+  seen.push('palette-lock');
+  return {
+    listed,
+    notification,
+    inline,
+    lockNotification: (await lockToast.textContent())?.trim(),
+    status: await card.getAttribute('data-status')
+  };
 }
 
 /** JupyterLab with the file browser in `folder`, in a fresh workspace named after the phase. */

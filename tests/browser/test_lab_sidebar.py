@@ -98,12 +98,14 @@ def test_failed_create_names_file_and_line(lab: Lab, chromium: str, node_playwri
                                            tmp_path: Path) -> None:
     """The panel follows the file browser into a project with a malformed requirements.txt,
     lists the parse error, and Create fails with a notification naming the file and line;
-    clicking the error opens the file. Nothing gets built."""
+    clicking the error opens the file; the palette's "Lock environment for the current
+    folder" acts on that project and fails the same way. Nothing gets built."""
     result = run_scenario("failure", lab, chromium, node_playwright, tmp_path,
                           project=BROKEN_PROJECT)
 
-    assert result["seen"] == ["listed-error", "notification", "opened"]
-    for text in (result["listed"], result["notification"], result["inline"]):
+    assert result["seen"] == ["listed-error", "notification", "opened", "palette-lock"]
+    for text in (result["listed"], result["notification"], result["inline"],
+                 result["lockNotification"]):
         assert "requirements.txt:2:6: invalid requirement 'this is not a requirement!!'" in text, text
     assert result["notification"].startswith(f"{BROKEN_PROJECT}: create failed")
     assert result["status"] == "missing"
