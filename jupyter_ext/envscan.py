@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kernelenv.kernels import conda_kernel_env
+from kernelenv.layout import site_packages
 
 
 @dataclass(frozen=True)
@@ -63,16 +64,6 @@ def _python(prefix: Path) -> Path:
     return prefix / "bin" / "python"
 
 
-def _site_packages(prefix: Path) -> list[Path]:
-    if sys.platform == "win32":
-        return [prefix / "Lib" / "site-packages"]
-    lib = prefix / "lib"
-    try:
-        return [lib / d / "site-packages" for d in os.listdir(lib) if d.startswith("python")]
-    except OSError:
-        return []
-
-
 def has_ipykernel(prefix: Path) -> bool:
     """Whether ipykernel is installed in ``prefix`` (conda-meta record or site-packages folder)."""
     meta = prefix / "conda-meta"
@@ -81,12 +72,12 @@ def has_ipykernel(prefix: Path) -> bool:
             return True
     except OSError:
         pass
-    return any((sp / "ipykernel" / "__init__.py").is_file() for sp in _site_packages(prefix))
+    return any((sp / "ipykernel" / "__init__.py").is_file() for sp in site_packages(prefix))
 
 
 def watch_paths(prefix: Path) -> list[Path]:
     """The folders whose mtimes change when packages are installed into or removed from ``prefix``."""
-    return [prefix, prefix / "conda-meta", *_site_packages(prefix)]
+    return [prefix, prefix / "conda-meta", *site_packages(prefix)]
 
 
 def conda_search_dirs(extra: list[str] | None = None) -> tuple[Path, list[Path]]:

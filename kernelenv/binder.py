@@ -43,7 +43,6 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,7 +55,7 @@ from packaging.utils import canonicalize_name
 
 from .errors import KernelenvError
 from .kernels import KernelLocation, register
-from .layout import envs_dir, link_target, live_link, python_in, switch_link
+from .layout import envs_dir, link_target, live_link, python_dists, python_in, switch_link
 from .model import Backend, FileRole, Project, StatusReport
 from .progress import Reporter
 
@@ -485,7 +484,7 @@ def check_prefix(project: Project, prefix: Path, python_version: str) -> list[Mi
     env["python_full_version"] = python_version
     env["sys_platform"], env["platform_machine"] = default_environment()["sys_platform"], \
         default_environment()["platform_machine"]
-    dists = _dists(prefix)
+    dists = python_dists(prefix)
     bad: list[Mismatch] = []
 
     def check_req(text: str) -> None:
@@ -511,10 +510,11 @@ def check_prefix(project: Project, prefix: Path, python_version: str) -> list[Mi
             if version:
                 check_req(f"{name}=={version}")
     elif lock is not None and lock.name.endswith("conda-lock.yml"):
+        from .conda_channels import current_platform
         from .parsers.condalock import read_conda_lock
 
         cl = read_conda_lock(lock)
-        plat = _this_subdir()
+        plat = current_platform()
         for p in cl.for_platform(plat, categories=tuple({q.category for q in cl.packages})):
             if p.manager == "pip":
                 check_req(f"{p.name}=={p.version}")
@@ -558,29 +558,6 @@ def _conda_matches(ms: Any, prefix: Path, rec: Any) -> bool:
 
     path = prefix / "conda-meta" / f"{rec.name}-{rec.version}-{rec.build}.json"
     return bool(ms.matches(PrefixRecord.from_path(path)))
-
-
-def _this_subdir() -> str:
-    import platform
-
-    machine = platform.machine().lower()
-    arch = {"x86_64": "64", "amd64": "64", "aarch64": "aarch64", "arm64": "arm64"}.get(machine, "64")
-    osname = {"linux": "linux", "darwin": "osx", "win32": "win"}.get(sys.platform, "linux")
-    return f"{osname}-{arch}"
-
-
-def _dists(prefix: Path) -> dict[str, str]:
-    import importlib.metadata
-
-    out: dict[str, str] = {}
-    sps = sorted(prefix.glob("lib/python*/site-packages")) + [prefix / "Lib" / "site-packages"]
-    for sp in sps:
-        if sp.is_dir():
-            for d in importlib.metadata.distributions(path=[str(sp)]):
-                name = d.metadata.get("Name")
-                if name:
-                    out[canonicalize_name(name)] = d.version
-    return out
 
 
 def adopt(project: Project, prefix: Path | str, *, name: str | None = None,
@@ -655,7 +632,7 @@ def adopt(project: Project, prefix: Path | str, *, name: str | None = None,
         from_lock = project.lock is not None and project.lock.exists()
         kernel = project.kernel_name
         record_build(project, from_lock=from_lock, build_dir=entry, python_version=version,
-                     packages=len(_dists(prefix)), kernel_name=kernel, kernel_location=loc.to_dict())
+                     packages=len(python_dists(prefix)), kernel_name=kernel, kernel_location=loc.to_dict())
         register(project, python_in(link, kind), version, env_path=link, location=loc)
         return project_status(project, check_lock=False)
 

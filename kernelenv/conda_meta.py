@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from email.parser import HeaderParser
 from pathlib import Path
 
+from .layout import site_packages
+
 
 @dataclass(frozen=True)
 class CondaRecord:
@@ -62,13 +64,6 @@ def conda_records(prefix: Path) -> list[CondaRecord]:
     return sorted(out, key=lambda r: r.name)
 
 
-def site_packages(prefix: Path) -> list[Path]:
-    """The prefix's ``site-packages`` folders (``lib/pythonX.Y/site-packages``, ``Lib/site-packages``)."""
-    found = sorted(prefix.glob("lib/python*/site-packages"))
-    win = prefix / "Lib" / "site-packages"
-    return found + ([win] if win.is_dir() else [])
-
-
 def pip_dists(prefix: Path) -> dict[str, str]:
     """``{normalized name: version}`` of distributions not installed by conda (pip/uv)."""
     out: dict[str, str] = {}
@@ -97,4 +92,4 @@ def installed(prefix: Path) -> dict[str, str]:
     return out
 
 
-__all__ = ["CondaRecord", "conda_records", "pip_dists", "installed", "normalize", "site_packages"]
+__all__ = ["CondaRecord", "conda_records", "pip_dists", "installed", "normalize"]

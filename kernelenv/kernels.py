@@ -17,9 +17,12 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from jupyter_core.paths import jupyter_data_dir, jupyter_path
+
+if TYPE_CHECKING:
+    from .model import Project
 
 METADATA_KEY = "kernelenv"
 
@@ -82,7 +85,7 @@ def _owner(spec_dir: Path) -> str | None:
     return meta.get("project")
 
 
-def kernel_name(project: "Project") -> str:  # noqa: F821
+def kernel_name(project: Project) -> str:
     """The stable kernelspec name of a project.
 
     The slug of the project's name, so a notebook saved on one machine finds its
@@ -102,13 +105,13 @@ def kernel_name(project: "Project") -> str:  # noqa: F821
     return f"{base}-{digest}"
 
 
-def display_name(project: "Project", python_version: str | None) -> str:  # noqa: F821
+def display_name(project: Project, python_version: str | None) -> str:
     """``Python 3.11 (projectname)``."""
     short = ".".join(python_version.split(".")[:2]) if python_version else "3"
     return f"Python {short} ({project.name})"
 
 
-def kernel_spec(project: "Project", python: Path, python_version: str | None,  # noqa: F821
+def kernel_spec(project: Project, python: Path, python_version: str | None,
                 *, env_path: Path) -> dict[str, Any]:
     """The kernel.json dict of a project's env (what :func:`register` writes).
 
@@ -137,7 +140,7 @@ def kernel_spec(project: "Project", python: Path, python_version: str | None,  #
     return spec
 
 
-def register(project: "Project", python: Path, python_version: str | None,  # noqa: F821
+def register(project: Project, python: Path, python_version: str | None,
              *, env_path: Path, location: KernelLocation | None = None) -> Path:
     """Write the project's kernel.json and return its kernelspec folder.
 

@@ -44,6 +44,33 @@ def python_in(prefix: Path, env_kind: str) -> Path:
     return prefix / "bin" / "python"
 
 
+def site_packages(prefix: Path) -> list[Path]:
+    """The env's ``site-packages`` folders: ``lib/pythonX.Y/site-packages`` (POSIX venvs and
+    conda prefixes) and ``Lib/site-packages`` (Windows), those that exist."""
+    found = sorted(prefix.glob("lib/python*/site-packages"))
+    win = prefix / "Lib" / "site-packages"
+    return found + ([win] if win.is_dir() else [])
+
+
+def python_dists(prefix: Path) -> dict[str, str]:
+    """``{normalized name: version}`` of the Python distributions installed in ``prefix``.
+
+    Read from the ``*.dist-info`` metadata (PEP 376/PEP 566) with importlib.metadata; runs
+    nothing.
+    """
+    import importlib.metadata
+
+    from packaging.utils import canonicalize_name
+
+    out: dict[str, str] = {}
+    for sp in site_packages(prefix):
+        for dist in importlib.metadata.distributions(path=[str(sp)]):
+            name = dist.metadata.get("Name")
+            if name:
+                out[canonicalize_name(name)] = dist.version
+    return out
+
+
 def ensure_state_dir(root: Path) -> Path:
     """Create ``.kernelenv/`` with a ``.gitignore`` that ignores all of it."""
     d = state_dir(root)

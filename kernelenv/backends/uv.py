@@ -21,7 +21,6 @@ ipykernel is added when the project does not declare it.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from pathlib import Path
 
@@ -29,9 +28,9 @@ from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..errors import BuildError, KernelenvError
+from ..errors import KernelenvError
 from ..interpreters import Interpreter, choose
-from ..layout import ensure_state_dir, python_in
+from ..layout import ensure_state_dir, python_dists, python_in
 from ..model import FileRole, Project
 from ..progress import Reporter
 from ..uvtool import run_uv, uv_env
@@ -205,13 +204,7 @@ class UvBuilder(Builder):
 
     # -- reading ------------------------------------------------------------------
     def installed(self, prefix: Path) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for sp in _site_packages(prefix):
-            for dist in importlib.metadata.distributions(path=[str(sp)]):
-                name = dist.metadata.get("Name")
-                if name:
-                    out[canonicalize_name(name)] = dist.version
-        return out
+        return python_dists(prefix)
 
     def locked_packages(self, project: Project, python_version: str | None = None) -> dict[str, str] | None:
         """``{name: version}`` the lock installs for this platform and ``python_version``."""
@@ -340,9 +333,3 @@ def _norm(req: str) -> str:
         return req.strip()
     r.name = canonicalize_name(r.name)
     return str(r).replace(" ", "")
-
-
-def _site_packages(prefix: Path) -> list[Path]:
-    if os.name == "nt":
-        return [prefix / "Lib" / "site-packages"]
-    return sorted(prefix.glob("lib/python*/site-packages"))
