@@ -23,7 +23,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from ..conda_channels import current_platform, resolve_channels
+from ..conda_channels import current_platform
 from ..conda_pip import install_locked_pip, install_pip
 from ..errors import BackendUnavailableError
 from ..model import Backend, Project
@@ -69,15 +69,7 @@ class CondaCliBuilder(RattlerBuilder):
         return {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "CONDA_DEFAULT_ENV")}
 
     def _build_from_spec(self, project: Project, prefix: Path, reporter: Reporter, strip_builds: bool) -> None:
-        import rattler
-
-        plat = current_platform()
-        reporter.step("read", 0.05, f"Reading {project.spec.name if project.spec else 'the spec'}")
-        req = self._request(project, plat, strip_builds)
-        for w in req.warnings:
-            reporter.log(f"warning: {w}")
-        channels = resolve_channels(req.channels, plat)
-        specs, pip = self._with_ipykernel(req, channels, plat, rattler.Gateway(show_progress=False), reporter)
+        req, _plat, channels, _gateway, specs, pip = self._prepare_spec(project, reporter, strip_builds)
         argv = [self.tool, "create", "--yes", "--prefix", str(prefix), "--override-channels"]
         for c in channels:
             argv += ["-c", c]

@@ -154,7 +154,13 @@ class RattlerBuilder(Builder):
             req = req.with_python(self._python_override)
         return req
 
-    def _build_from_spec(self, project: Project, prefix: Path, reporter: Reporter, strip_builds: bool) -> None:
+    def _prepare_spec(self, project: Project, reporter: Reporter, strip_builds: bool
+                      ) -> tuple[CondaRequest, str, list[str], Any, list[str], list[str]]:
+        """Read the spec for this platform and add ipykernel.
+
+        Returns:
+            ``(request, platform, channel URLs, gateway, conda specs, pip lines)``.
+        """
         import rattler
 
         plat = current_platform()
@@ -165,6 +171,10 @@ class RattlerBuilder(Builder):
         channels = resolve_channels(req.channels, plat)
         gateway = rattler.Gateway(show_progress=False)
         specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
+        return req, plat, channels, gateway, specs, pip
+
+    def _build_from_spec(self, project: Project, prefix: Path, reporter: Reporter, strip_builds: bool) -> None:
+        req, plat, channels, gateway, specs, pip = self._prepare_spec(project, reporter, strip_builds)
         records = self._solve(req, specs, channels, plat, gateway, reporter, for_lock=False)
         reporter.check_cancelled()
         self._install(records, prefix, reporter)
