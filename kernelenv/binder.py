@@ -225,24 +225,10 @@ def write_binder(project: Project, *, force: bool = False, python: str | None = 
 
 
 def root_project(project: Project) -> Project | None:
-    """``project`` as its own folder's files define it, ignoring ``binder/`` and ``.binder/``.
+    """See :func:`kernelenv.detect.root_files_project` (kept for callers of this module)."""
+    from .detect import root_files_project
 
-    Detection applies repo2docker's rule (a config folder replaces the root files), which
-    is right for what Binder builds but not for regenerating that folder from the lock.
-    Uses detection's folder scan with the config folders left out; ``None`` when the
-    project folder itself holds no env files.
-    """
-    from . import detect as _detect
-
-    folder = _detect._scan_folder(project.root, None, want_subdirs=False)
-    folder.binder = {}
-    if folder.is_env or not _detect._is_candidate(folder):
-        return None
-    forced = project.backend if "(--backend)" in project.backend_reason else None
-    own = _detect._build_project(folder, project.workspace or project.root, forced)
-    if own is not None and project.environment:
-        own = replace(own, environment=project.environment)
-    return own
+    return root_files_project(project)
 
 
 def _warnings(project: Project, target: Path) -> list[str]:

@@ -299,6 +299,27 @@ def find_project(path: Path, *, workspace: Path | None = None,
     return None
 
 
+def root_files_project(project: Project) -> Project | None:
+    """``project`` as its own folder's files define it, ignoring ``binder/`` and ``.binder/``.
+
+    :func:`detect` applies repo2docker's rule (a config folder replaces the root files),
+    which is right for what Binder builds but not for regenerating that folder from the
+    root lock (``kernelenv binder --force``). ``None`` when the project folder itself
+    holds no env files.
+    """
+    folder = _scan_folder(project.root, None, want_subdirs=False)
+    folder.binder = {}
+    if folder.is_env or not _is_candidate(folder):
+        return None
+    forced = project.backend if "(--backend)" in project.backend_reason else None
+    own = _build_project(folder, project.workspace or project.root, forced)
+    if own is not None and project.environment:
+        from dataclasses import replace
+
+        own = replace(own, environment=project.environment)
+    return own
+
+
 def _in_pruned(d: Path, chain: list[Path], ws: Path | None) -> bool:
     """Whether :func:`detect` would never reach ``d``: it lies in an env (a folder holding
     ``pyvenv.cfg``/``conda-meta``) or, below ``ws``, in a pruned folder (``node_modules``,
