@@ -158,6 +158,10 @@ class UvBuilder(Builder):
                 declared |= _names(list(pf.packages))
         if len(args) == 4:
             raise KernelenvError(f"{project.root}: the spec lists no packages to install.")
+        if "ipykernel" not in declared:  # one resolution for the spec and the kernel
+            reporter.log("Adding ipykernel (the project does not declare it)")
+            args.append("ipykernel")
+            declared.add("ipykernel")
         run_uv(args, reporter, step="install", cwd=project.root, error="installing the spec failed")
         return declared
 
