@@ -1,7 +1,9 @@
 """Running external tools (uv, micromamba, the env's Python) without a shell.
 
 Output is streamed line by line to a :class:`~kernelenv.progress.Reporter`, and the
-child (with its process group) is killed promptly when the reporter is cancelled.
+child (with its process group) is killed promptly when the reporter is cancelled. On
+Linux the child also gets ``PR_SET_PDEATHSIG`` (prctl(2)): if kernelenv itself is killed
+(even with SIGKILL), the tool dies with it instead of writing on into an abandoned build.
 """
 
 from __future__ import annotations
@@ -16,6 +18,31 @@ from typing import Mapping, Sequence
 
 from .errors import BuildError, CancelledError
 from .progress import Reporter
+
+
+def _pdeathsig_preexec():
+    """A preexec_fn setting PR_SET_PDEATHSIG=SIGKILL, or ``None`` off Linux.
+
+    The libc function is looked up here, in the parent, so the child only makes one
+    system call between fork and exec.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def preexec() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+    return preexec
+
+
+_PREEXEC = _pdeathsig_preexec()
 
 
 def run(
@@ -49,6 +76,8 @@ def run(
     kwargs: dict = {}
     if sys.platform != "win32":
         kwargs["start_new_session"] = True
+    if _PREEXEC is not None:
+        kwargs["preexec_fn"] = _PREEXEC
     proc = subprocess.Popen(
         args,
         cwd=cwd,

@@ -127,18 +127,28 @@ def test_unreachable_index_keeps_the_previous_env(tmp_path: Path) -> None:
     assert out.strip() == os.path.realpath(root / ".venv")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the tool processes")
 def test_sigkill_during_rebuild_leaves_previous_env_working(tmp_path: Path) -> None:
+    """kill -9 of kernelenv mid-install: the old env and kernel work, uv dies too, the next rebuild is clean."""
     root = copy_corpus_project("binder-examples__requirements", tmp_path)
     run_cli("create", str(root))
     before = link_target(root / ".venv")
+    # Uncached, so the install downloads for seconds (as on a cold machine) and is killed midway.
     proc = subprocess.Popen([sys.executable, "-m", "kernelenv", "rebuild", str(root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, "UV_NO_CACHE": "1"})
     deadline = time.time() + 120
-    while time.time() < deadline and len(list(envs_dir(root).iterdir())) < 2:
-        time.sleep(0.05)
-    assert len(list(envs_dir(root).iterdir())) == 2, "the rebuild started building aside"
-    os.killpg(proc.pid, signal.SIGKILL)
+    aside = None
+    while time.time() < deadline and aside is None:
+        building = [p for p in envs_dir(root).iterdir() if p != before] if envs_dir(root).is_dir() else []
+        if building and _processes_mentioning(building[0], "pip"):
+            aside = building[0]  # uv is installing into the env built aside
+        time.sleep(0.02)
+    assert aside is not None, "the rebuild started installing into an env built aside"
+    os.kill(proc.pid, signal.SIGKILL)  # kernelenv alone, as `kill -9 PID` or the OOM killer would
     proc.wait()
+    time.sleep(0.5)
+    assert not _processes_mentioning(aside), "uv must die with kernelenv, not write on into the aside env"
     assert link_target(root / ".venv") == before
     [st] = cli_json("status", str(root))
     assert st["status"]["status"] == "ready"
@@ -146,6 +156,20 @@ def test_sigkill_during_rebuild_leaves_previous_env_working(tmp_path: Path) -> N
     run_cli("rebuild", str(root))
     after = link_target(root / ".venv")
     assert after != before and [p for p in envs_dir(root).iterdir()] == [after]
+
+
+def _processes_mentioning(path: Path, word: str = "") -> list[int]:
+    """PIDs whose command line mentions ``path`` (and ``word``), from Linux's /proc."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes()
+                if str(path).encode() in cmd and word.encode() in cmd:
+                    found.append(int(d.name))
+            except OSError:
+                continue
+    return found
 
 
 def test_concurrent_operation_is_refused_with_a_clear_message(requirements_project: Path) -> None:
