@@ -88,6 +88,30 @@ def requirement_error(path: Path, exc: Exception, text: str, line: int | None,
                         code="invalid-requirement")
 
 
+def check_table_requirement(path: Path, text: str, name: str, req: str, what: str,
+                            label: str | None = None) -> None:
+    """Validate ``req`` (a PEP 508 string built from TOML table entry ``name``).
+
+    Args:
+        what: how the message describes the problem, e.g. ``"not a valid requirement"``.
+        label: how the message names the entry (default: ``name``).
+
+    Raises:
+        EnvFileError: code ``invalid-requirement``, at the line of ``name = ...`` (or
+            ``"name" = ...``) in ``text``.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        Requirement(req)
+    except InvalidRequirement as exc:
+        line, col = find_position(text, f"{name} =")
+        if line is None:
+            line, col = find_position(text, f'"{name}" =')
+        raise EnvFileError(path, f"{label or name}: {what} ({req!r}): {str(exc).splitlines()[0]}", line, col,
+                           code="invalid-requirement") from exc
+
+
 def find_position(text: str, needle: str, start: int = 0) -> tuple[int | None, int | None]:
     """1-based (line, column) of the first ``needle`` in ``text`` at or after ``start``.
 

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 
 from ..errors import EnvFileError
-from .errors_util import find_position, load_toml
+from .errors_util import check_table_requirement, find_position, load_toml
 
 _MARKER_KEYS = ("os_name", "sys_platform", "platform_machine", "platform_python_implementation",
                 "platform_release", "platform_system", "platform_version", "python_version",
@@ -83,15 +82,7 @@ def _entry(path: Path, text: str, name: str, value: Any) -> str:
         line, col = find_position(text, f"{name} =")
         raise EnvFileError(path, f"{name}: {problem or f'expected a version string or a table, got {value!r}'}",
                            line, col, code="invalid-type")
-    try:
-        Requirement(req)
-    except InvalidRequirement as exc:
-        line, col = find_position(text, f"{name} =")
-        if line is None:
-            line, col = find_position(text, f'"{name}" =')
-        raise EnvFileError(path, f"{name}: not a valid requirement ({req!r}): "
-                           f"{str(exc).splitlines()[0]}", line, col,
-                           code="invalid-requirement") from exc
+    check_table_requirement(path, text, name, req, "not a valid requirement")
     return req
 
 

@@ -20,7 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ..errors import EnvFileError
-from .errors_util import find_position, find_string_value, load_toml, requirement_error
+from .errors_util import check_table_requirement, find_position, find_string_value, load_toml, requirement_error
 from .poetry import PoetryConstraintError, constraint_to_specifier, dependency_to_pep508
 
 PROJECT_TABLES = ("project", "build-system", "dependency-groups")
@@ -232,13 +232,8 @@ def _poetry_dep(path: Path, text: str, name: str, value: Any, base: Path,
         pp.warnings.append(f"{path.name}:{line}: {name}: {exc}; installed without a version constraint")
         return [(name, isinstance(value, dict) and bool(value.get("optional")))]
     for req, _ in out:
-        try:
-            Requirement(req)
-        except InvalidRequirement as exc:
-            line, col = find_position(text, f"{name} =")
-            raise EnvFileError(path, f"[tool.poetry] {name}: cannot convert to PEP 508 ({req!r}): "
-                               f"{str(exc).splitlines()[0]}", line, col,
-                               code="invalid-requirement") from exc
+        check_table_requirement(path, text, name, req, "cannot convert to PEP 508",
+                                label=f"[tool.poetry] {name}")
     return out
 
 
