@@ -617,6 +617,9 @@ def _pick(active: dict[Path, str], roles: dict[Path, FileRole], parsed: _Parsed,
             if cands:
                 lock = cands[0]
                 break
+        if lock is None and spec is not None and active.get(spec) == "requirements" \
+                and _fully_hashed(parsed, spec):
+            lock = spec  # pip-compile --generate-hashes output: exact pins with hashes, a lock
         if conda_specs and pip_specs:
             ambiguity = (f"both conda ({', '.join(p.name for p in conda_specs)}) and pip "
                          f"({', '.join(p.name for p in pip_specs)}) specs exist; backend "
@@ -639,6 +642,14 @@ def _pick(active: dict[Path, str], roles: dict[Path, FileRole], parsed: _Parsed,
                          f"({', '.join(sorted(root_specs))}); {config_dir.name}/ wins under "
                          "repo2docker's rules, the others are listed as variants")
     return spec, lock, ambiguity
+
+
+def _fully_hashed(parsed: _Parsed, path: Path) -> bool:
+    """Whether every requirement of a requirements file is pinned with ``--hash`` (a lock)."""
+    from .parsers.requirements import is_fully_hashed, read_requirements
+
+    lines = parsed.parse(path, read_requirements)
+    return bool(lines) and is_fully_hashed(lines)
 
 
 def _pip_specs(active: dict[Path, str], roles: dict[Path, FileRole], parsed: _Parsed) -> list[Path]:
@@ -719,10 +730,10 @@ def _final_roles(active: dict[Path, str], roles: dict[Path, FileRole], spec: Pat
         env = parsed.parse(spec, read_environment_yml)
         referenced = {p.resolve() for p in (env.pip_files if env else [])}
     for p, k in active.items():
-        if p == spec:
-            roles[p] = FileRole.SPEC
-        elif p == lock:
+        if p == lock:
             roles[p] = FileRole.LOCK
+        elif p == spec:
+            roles[p] = FileRole.SPEC
         elif p.resolve() in referenced:
             roles[p] = FileRole.SPEC
         elif roles[p] in (FileRole.SPEC, FileRole.LOCK):

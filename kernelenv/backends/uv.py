@@ -191,6 +191,15 @@ class UvBuilder(Builder):
             elif f.kind == "pyproject":
                 reqs, _ = self._pyproject_requirements(f.path)
                 extra += reqs or []
+        if not inputs and not extra:
+            # The requirements file is itself the lock (hashed pins): re-lock from its
+            # input (requirements.in) when there is one, else from the file itself.
+            sources = [f.path for f in project.files_of(FileRole.INPUT) if f.kind == "requirements.in"]
+            if not sources and project.lock is not None and project.lock.name.endswith((".txt", ".in")):
+                sources = [project.lock]
+            for src in sources:
+                inputs.append(os.path.relpath(src, project.root))
+                declared |= _names(self._requirements_of(src))
         declared |= _names(extra)
         if "ipykernel" not in declared:
             extra.append("ipykernel")

@@ -232,3 +232,29 @@ def test_pipfile_lock_project_installs_the_locked_pins(tmp_path: Path) -> None:
     assert "pytest" not in installed
     out = run_in_kernel(res["result"]["kernel_name"], "import seaborn; " + PRINT_PREFIX)
     assert out.strip() == os.path.realpath(root / ".venv")
+
+
+def test_hashed_requirements_file_is_the_lock(tmp_path: Path) -> None:
+    """pip-compile --generate-hashes output is a lock: installed exactly; `lock` re-locks from its .in."""
+    from kernelenv.model import FileRole
+    from kernelenv.uvtool import uv_bin
+
+    root = tmp_path / "hashed"
+    root.mkdir()
+    (root / "requirements.in").write_text("six\nipykernel\n")
+    subprocess.run([uv_bin(), "pip", "compile", "--quiet", "--generate-hashes", "--python-version", "3.11",
+                    "requirements.in", "-o", "requirements.txt"], cwd=root, check=True)
+    [project] = api.detect(root)
+    assert project.lock == root / "requirements.txt"
+    roles = {f.path.name: f.role for f in project.files}
+    assert roles == {"requirements.txt": FileRole.LOCK, "requirements.in": FileRole.INPUT}
+    [res] = cli_json("create", str(root))
+    pinned = {line.split("==")[0]: line.split("==")[1].split()[0]
+              for line in (root / "requirements.txt").read_text().splitlines() if "==" in line}
+    installed = UvBuilder().installed(link_target(root / ".venv"))
+    assert {n: installed.get(n) for n in pinned} == pinned
+    assert res["result"]["status"] == "ready"
+    run_cli("lock", str(root))
+    assert 'name = "six"' in (root / "pylock.toml").read_text()
+    [project] = api.detect(root)
+    assert project.lock == root / "pylock.toml"
