@@ -88,13 +88,21 @@ def _owner(spec_dir: Path) -> str | None:
 def kernel_name(project: Project) -> str:
     """The stable kernelspec name of a project.
 
-    The slug of the project's name, so a notebook saved on one machine finds its
-    kernel on another. When a kernelspec of that name exists and belongs to something
-    else (another project, or a kernel kernelenv did not write), a 6-hex-digit suffix
-    derived from the project's path is added.
+    Once the project has an env, the name recorded when it was built (its state file):
+    a rebuild never renames the kernel, and a Binder image that registered the name the
+    project has elsewhere (``kernelenv adopt --name``) keeps it although the checkout
+    folder there is ``/home/jovyan``. Otherwise the slug of the project's name, so a
+    notebook saved on one machine finds its kernel on another. When a kernelspec of that
+    name exists and belongs to something else (another project, or a kernel kernelenv did
+    not write), a 6-hex-digit suffix derived from the project's path is added.
     """
     import hashlib
 
+    from .state import read_state
+
+    state = read_state(project.root) or {}
+    if state.get("kernel_name") and state.get("environment") == project.environment:
+        return str(state["kernel_name"])
     base = slug(project.name)
     if project.environment and project.environment != "default":
         base = f"{base}-{slug(project.environment)}"

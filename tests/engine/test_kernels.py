@@ -56,3 +56,16 @@ def test_create_with_prefix_registers_there(tmp_path: Path) -> None:
     name = res["result"]["kernel_name"]
     assert (tmp_path / "pfx" / "share" / "jupyter" / "kernels" / name / "kernel.json").is_file()
     assert not (Path(os.environ["JUPYTER_DATA_DIR"]) / "kernels" / name).exists()
+
+
+def test_kernel_name_follows_the_built_env_not_the_folder(tmp_path: Path) -> None:
+    """On Binder the checkout is /home/jovyan: the name recorded at build time must win."""
+    from kernelenv.state import update_state
+
+    p = _project(tmp_path / "jovyan", "jovyan")
+    p.name = "jovyan"
+    assert kernel_name(p) == "jovyan"
+    update_state(p.root, kernel_name="my-analysis", environment=None)
+    assert kernel_name(p) == "my-analysis"
+    assert p.to_dict()["kernel_name"] == "my-analysis"
+    assert api.kernel_for_notebook(p.root / "nb.ipynb")["kernel_name"] == "my-analysis"
