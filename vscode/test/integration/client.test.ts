@@ -20,22 +20,9 @@ import { ServerManager } from '../../src/server';
 import { EnvStatusBar } from '../../src/statusBar';
 import { kernelenvPython, REPO } from '../support/pythons';
 import { configurationChanges, resetStub, state, Uri, window } from '../support/vscodeStub';
+import { until } from '../support/until';
 
 const PROJECT = 'binder-examples__requirements';
-
-async function until<T>(fn: () => T | undefined, what: string, ms: number): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the extension driving kernelenv-lsp through vscode-languageclient (vscode stubbed)', function () {
   this.timeout(15 * 60 * 1000);

@@ -13,20 +13,7 @@ import { readSettings } from '../../src/settings';
 import { EnvStatusBar } from '../../src/statusBar';
 import { resetStub, state, Uri } from '../support/vscodeStub';
 import { project } from '../support/fixtures';
-
-async function until<T>(fn: () => T | undefined, what: string, ms = 20000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) {
-      return v;
-    }
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from '../support/until';
 
 describe('extension glue (vscode stubbed)', function () {
   this.timeout(30000);
