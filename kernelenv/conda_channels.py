@@ -77,6 +77,20 @@ def channel_url(channel: str) -> str:
     return str(Channel(channel).base_url)
 
 
+def is_platform(name: str) -> bool:
+    """Whether ``name`` is a conda platform a lock can cover (a known subdir, not ``noarch``;
+    rattler's list of subdirs)."""
+    from rattler import Subdir
+
+    if name == "noarch":
+        return False
+    try:
+        Subdir(name)
+    except Exception:  # rattler's ParseSubdirError
+        return False
+    return True
+
+
 def lock_platforms() -> list[str]:
     """Platforms to lock for: ``KERNELENV_LOCK_PLATFORMS`` (comma/space separated) or :data:`LOCK_PLATFORMS`."""
     raw = os.environ.get("KERNELENV_LOCK_PLATFORMS", "").strip()
@@ -108,5 +122,5 @@ def virtual_packages(platform: str, *, for_lock: bool = False) -> list:
             for n, v, b in FOREIGN_VIRTUAL_PACKAGES.get(key, [])]
 
 
-__all__ = ["resolve_channels", "default_channels", "channel_url", "lock_platforms", "current_platform",
+__all__ = ["is_platform", "resolve_channels", "default_channels", "channel_url", "lock_platforms", "current_platform",
            "virtual_packages", "UV_PLATFORMS", "LOCK_PLATFORMS"]

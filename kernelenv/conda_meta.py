@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 
-from .layout import site_packages
+from .layout import dist_info_name, site_packages
 
 
 @dataclass(frozen=True)
@@ -65,28 +64,35 @@ def conda_records(prefix: Path) -> list[CondaRecord]:
 
 
 def pip_dists(prefix: Path) -> dict[str, str]:
-    """``{normalized name: version}`` of distributions not installed by conda (pip/uv)."""
+    """``{normalized name: version}`` of distributions not installed by conda (pip/uv): each
+    ``*.dist-info`` folder's name (:func:`kernelenv.layout.dist_info_name`) unless its
+    ``INSTALLER`` file says ``conda``."""
     out: dict[str, str] = {}
     for sp in site_packages(prefix):
         for info in sp.glob("*.dist-info"):
+            found = dist_info_name(info.name)
+            if found is None:
+                continue
             try:
                 installer = (info / "INSTALLER").read_text(encoding="utf-8").strip()
             except OSError:
                 installer = ""
-            if installer == "conda":
-                continue
-            try:
-                meta = HeaderParser().parsestr((info / "METADATA").read_text(encoding="utf-8", errors="replace"))
-            except OSError:
-                continue
-            if meta.get("Name"):
-                out[normalize(meta["Name"])] = str(meta.get("Version", ""))
+            if installer != "conda":
+                out[found[0]] = found[1]
     return out
 
 
 def installed(prefix: Path) -> dict[str, str]:
-    """``{normalized name: version}``: conda records, then pip/uv distributions not from conda."""
-    out = {normalize(r.name): r.version for r in conda_records(prefix)}
+    """``{normalized name: version}``: conda records (from their file names), then pip/uv
+    distributions not from conda."""
+    out: dict[str, str] = {}
+    meta = prefix / "conda-meta"
+    # The record's file name is <name>-<version>-<build>.json (versions and builds hold no
+    # "-"): no need to parse each record (their file lists run to megabytes).
+    for f in (sorted(meta.glob("*.json")) if meta.is_dir() else []):
+        parts = f.name[:-5].rsplit("-", 2)
+        if len(parts) == 3 and all(parts):
+            out[normalize(parts[0])] = parts[1]
     for name, version in pip_dists(prefix).items():
         out.setdefault(name, version)
     return out

@@ -215,7 +215,9 @@ def _from_pixi(path: Path, environment: str, platform: str | None) -> CondaReque
     text = path.read_text(encoding="utf-8")
     lines = {}
     for name in feat.dependencies:
-        m = re.search(rf"^\s*\"?{re.escape(name)}\"?\s*=", text, re.M)
+        # [ \t]*, not \s*: with re.M, \s* runs across blank lines from every line start
+        # (quadratic in a run of newlines).
+        m = re.search(rf"^[ \t]*\"?{re.escape(name)}\"?[ \t]*=", text, re.M)
         if m:
             lines[name.lower()] = text.count("\n", 0, m.start()) + 1
     req = CondaRequest(source=path, channels=list(feat.channels),
@@ -226,4 +228,70 @@ def _from_pixi(path: Path, environment: str, platform: str | None) -> CondaReque
     return req
 
 
-__all__ = ["CondaRequest", "read_request", "spec_file", "is_pixi"]
+def lock_platforms_for(project: Project, override: list[str] | None = None) -> tuple[list[str], str]:
+    """The conda platforms to lock a project for, and where that list came from.
+
+    First match wins: ``override`` (``kernelenv lock --platform``), the environment.yml
+    ``platforms:`` list, ``[tool.conda-lock] platforms`` in the project's pyproject.toml
+    (conda-lock's two conventions), then :func:`kernelenv.conda_channels.lock_platforms`
+    (``KERNELENV_LOCK_PLATFORMS`` or linux-64, osx-64, osx-arm64, win-64).
+
+    Raises:
+        EnvFileError: a ``platforms`` entry (or an override) is not a conda platform name.
+    """
+    from .conda_channels import is_platform, lock_platforms
+
+    if override:
+        for p in override:
+            if not is_platform(p):
+                raise EnvFileError(project.spec or project.root, f"--platform {p}: not a conda platform "
+                                   "(linux-64, linux-aarch64, osx-64, osx-arm64, win-64 ...)",
+                                   code="invalid-platform")
+        return list(dict.fromkeys(override)), "--platform"
+    path = project.spec
+    if path is not None and path.suffix in (".yml", ".yaml") and not is_pixi(path):
+        env = read_environment_yml(path)
+        if env.platforms:
+            return env.platforms, f"{path.name} platforms (line {env.platforms_line})"
+    pyproject = project.root / "pyproject.toml"
+    if pyproject.is_file():
+        plats = _conda_lock_platforms(pyproject)
+        if plats:
+            return plats, "pyproject.toml [tool.conda-lock] platforms"
+    return lock_platforms(), "default"
+
+
+def _conda_lock_platforms(pyproject: Path) -> list[str]:
+    """``[tool.conda-lock] platforms`` of a pyproject.toml (``[]`` when absent or unreadable).
+
+    Raises:
+        EnvFileError: the value is not a list of conda platform names.
+    """
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    from .conda_channels import is_platform
+
+    try:
+        if pyproject.stat().st_size > (1 << 20):
+            return []
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return []  # the pyproject parser reports its errors
+    tool = data.get("tool")
+    cl = tool.get("conda-lock") if isinstance(tool, dict) else None
+    plats = cl.get("platforms") if isinstance(cl, dict) else None
+    if plats is None:
+        return []
+    if not isinstance(plats, list) or not all(isinstance(p, str) for p in plats):
+        raise EnvFileError(pyproject, "[tool.conda-lock] platforms must be a list of platform names",
+                           code="invalid-platform")
+    for p in plats:
+        if not is_platform(p):
+            raise EnvFileError(pyproject, f"[tool.conda-lock] platforms: `{p}` is not a conda platform",
+                               code="invalid-platform")
+    return list(dict.fromkeys(plats))
+
+
+__all__ = ["CondaRequest", "read_request", "spec_file", "is_pixi", "lock_platforms_for"]

@@ -116,10 +116,28 @@ class _Shadow:
 
 
 def _read_disk(path: Path) -> str | None:
+    from .parsers.errors_util import MAX_SPEC_BYTES
+
     try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            return None
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def _too_large(path: Path, text: str | None) -> EnvFileError | None:
+    """The ``file-too-large`` error when the buffer (or, for ``None``, the file) is over the limit."""
+    from .parsers.errors_util import MAX_SPEC_BYTES, too_large
+
+    if text is None:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return None
+    else:
+        size = len(text) if len(text) > MAX_SPEC_BYTES else len(text.encode("utf-8", "surrogatepass"))
+    return too_large(path, size, MAX_SPEC_BYTES) if size > MAX_SPEC_BYTES else None
 
 
 # -- the checks -----------------------------------------------------------------------
@@ -264,6 +282,8 @@ def _check_state(path: Path, text: str, project: Project | None, report: StatusR
     if report is not None and report.status is Status.STALE and rel in report.changed:
         yield Finding(_first_line_error(path, text, f"{rel} changed since the env was built: the env is stale. "
                                         "Create (or lock, then rebuild) to update it.", "env-stale"), WARNING)
+    if report is not None and report.status is Status.DRIFTED and project.spec == path:
+        yield Finding(_first_line_error(path, text, f"{report.reason}", "env-drifted"), WARNING)
     if project.spec == path and project.lock is not None:
         from .state import lock_outdated
 
@@ -287,8 +307,9 @@ def diagnose_file(path: Path | str, project: Project | None = None, *, text: str
         choose: interpreter choice (default :func:`kernelenv.interpreters.choose`).
 
     Returns:
-        Findings in file order; the first parse error stops the format checks (the
-        parsers stop at the first error), the state checks still run.
+        Findings in file order: every parse error the reader found (readers go on
+        after the first error where the format allows); a parse error skips the
+        Python and conda checks, the state checks still run.
     """
     path = Path(path)
     kind = kind_of(path)
@@ -296,6 +317,9 @@ def diagnose_file(path: Path | str, project: Project | None = None, *, text: str
         return []
     if choose is None:
         from .interpreters import choose
+    big = _too_large(path, text)
+    if big is not None:  # one finding saying so; nothing is parsed or copied
+        return [Finding(big, ERROR)]
     disk = _read_disk(path)
     if text is None:
         text = disk if disk is not None else ""
@@ -304,7 +328,8 @@ def diagnose_file(path: Path | str, project: Project | None = None, *, text: str
     try:
         parsed = _parse(kind, shadow.path if shadow else path)
     except EnvFileError as e:
-        findings.append(Finding(shadow.unshadow(e) if shadow else e, ERROR))
+        # Readers go on after the first error where the format allows: one finding each.
+        findings.extend(Finding(shadow.unshadow(x) if shadow else x, ERROR) for x in e.expand())
         parsed = None
     except Exception as e:  # a parser bug is reported, never raised
         findings.append(Finding(EnvFileError(path, f"could not read the file: {e}", 1, 1, code="parse-failed"),

@@ -67,6 +67,10 @@ class EnvFileError(KernelenvError):
                 where += f":{column}"
         super().__init__(f"{where}: {message}")
 
+    def expand(self) -> list["EnvFileError"]:
+        """Every error this one stands for: ``[self]``; :class:`EnvFileErrors` gives each of its errors."""
+        return [self]
+
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
         d.update(
@@ -77,6 +81,40 @@ class EnvFileError(KernelenvError):
             end_column=self.end_column,
             detail=self.detail,
         )
+        return d
+
+
+class EnvFileErrors(EnvFileError):
+    """Several errors in one environment file (a reader that goes on after the first).
+
+    Behaves as its first error (``path``, ``line``, ``code`` ...; the message says how
+    many more there are), so a caller that shows one error still shows the first;
+    :meth:`expand` gives all of them, in file order, for faces that list every error
+    (detection's ``Project.errors``, the language server's diagnostics).
+
+    Args:
+        errors: at least one error, all about the same file (includes may add others).
+    """
+
+    def __init__(self, errors: list[EnvFileError]) -> None:
+        if not errors:
+            raise ValueError("EnvFileErrors needs at least one error")
+        flat = [e for err in errors for e in err.expand()]
+        first = flat[0]
+        more = len(flat) - 1
+        detail = first.detail + (f" (and {more} more error{'s' if more > 1 else ''} in this file)"
+                                 if more else "")
+        super().__init__(first.path, detail, first.line, first.column, end_line=first.end_line,
+                         end_column=first.end_column, code=first.code)
+        self.errors = flat
+
+    def expand(self) -> list[EnvFileError]:
+        return list(self.errors)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The first error's fields (as :class:`EnvFileError`) plus ``errors``: every error's dict."""
+        d = super().to_dict()
+        d["errors"] = [e.to_dict() for e in self.errors]
         return d
 
 
@@ -148,3 +186,21 @@ class BackendUnavailableError(KernelenvError):
     """The requested backend cannot run here (e.g. micromamba is not on PATH)."""
 
     code = "backend-unavailable"
+
+
+class KernelspecConflictError(KernelenvError):
+    """A kernelspec kernelenv did not create for this project is in the way.
+
+    kernelenv never overwrites or deletes a kernelspec whose ``kernel.json`` lacks its
+    metadata naming the project (the user's own ``myenv``, ``python3``, another
+    project's kernel).
+    """
+
+    code = "kernelspec-conflict"
+
+
+class UnsafePathError(KernelenvError):
+    """A path kernelenv would write through leads outside the project's ``.kernelenv/``
+    (a symbolic link committed to the repository, a file where a folder belongs)."""
+
+    code = "unsafe-path"

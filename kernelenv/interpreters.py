@@ -248,6 +248,43 @@ def choose(request: str | None, *, source: Path | None = None,
     raise PythonNotFoundError(str(spec), source, [str(v) for v in sorted({c.version for c in cands})])
 
 
+def check_request(value: str, interpreters: list[Interpreter] | None = None) -> str:
+    """Validate a ``python`` option from an untrusted client (a REST body): a version or
+    specifier (see :func:`parse_request`), or the path of an interpreter kernelenv itself
+    discovered (:func:`find_interpreters`, what ``kernelenv pythons`` lists), given as an
+    absolute path. Never runs the given path: an arbitrary executable is refused before anything starts it.
+
+    Args:
+        value: the option as sent.
+        interpreters: the discovered interpreters (default: :func:`find_interpreters`).
+
+    Returns:
+        The request to pass on: the stripped version/specifier, or the discovered
+        interpreter's own path.
+
+    Raises:
+        ValueError: with a message saying what is accepted.
+    """
+    t = value.strip()
+    if not t:
+        raise ValueError("'python' must not be empty: give a version such as 3.11.")
+    if any(c in t for c in ("/", "\\", os.sep)) or t.endswith(".exe") or t.startswith("~"):
+        cands = interpreters if interpreters is not None else find_interpreters()
+        real = os.path.realpath(t) if os.path.isabs(t) else None  # a relative path is refused
+        for c in cands:
+            if real is not None and (str(c.path) == t or os.path.realpath(c.path) == real):
+                return str(c.path)
+        known = ", ".join(str(c.path) for c in cands[:8]) or "none found"
+        raise ValueError(f"'python' {value!r} is not an interpreter kernelenv discovered; give a "
+                         f"version such as 3.11, or one of the paths `kernelenv pythons` lists ({known}).")
+    try:
+        parse_request(t)
+    except ValueError:
+        raise ValueError(f"'python' {value!r} is neither a Python version (3.11), a specifier "
+                         "(>=3.10) nor an interpreter path `kernelenv pythons` lists.") from None
+    return t
+
+
 def to_json(interps: list[Interpreter]) -> str:
     """JSON list of :meth:`Interpreter.to_dict` (for ``kernelenv pythons --json``)."""
     return json.dumps([i.to_dict() for i in interps], indent=2)

@@ -18,7 +18,7 @@ from .errors import KernelenvError, ProjectBusyError
 from .model import Project
 from .progress import Reporter
 
-ACTIONS = ("create", "lock", "rebuild", "remove")
+ACTIONS = ("create", "lock", "rebuild", "purge", "add", "remove", "record")
 
 
 @dataclass
@@ -76,9 +76,15 @@ def _run_action(action: str, project: Project, reporter: Reporter, options: dict
         return api.rebuild(project, reporter=reporter, **options).to_dict()
     if action == "lock":
         return {"lock": str(api.lock(project, reporter=reporter))}
+    if action == "purge":
+        api.purge(project, reporter=reporter)
+        return {"purged": True}
+    if action == "add":
+        return api.add(project, options.pop("packages", []), reporter=reporter, **options).to_dict()
     if action == "remove":
-        api.remove(project, reporter=reporter)
-        return {"removed": True}
+        return api.remove(project, options.pop("packages", []), reporter=reporter, **options).to_dict()
+    if action == "record":
+        return api.record(project, reporter=reporter, **options).to_dict()
     raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
 
 

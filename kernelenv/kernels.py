@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from jupyter_core.paths import jupyter_data_dir, jupyter_path
-
 if TYPE_CHECKING:
     from .model import Project
 
@@ -44,6 +42,8 @@ class KernelLocation:
             return Path(self.prefix) / "share" / "jupyter" / "kernels"
         if self.sys_prefix:
             return Path(sys.prefix) / "share" / "jupyter" / "kernels"
+        from jupyter_core.paths import jupyter_data_dir  # on use: status never needs it
+
         return Path(jupyter_data_dir()) / "kernels"
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,19 +52,41 @@ class KernelLocation:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "KernelLocation":
-        if not d:
+        if not isinstance(d, dict) or not d:
             return cls()
-        return cls(user=d.get("user", True), sys_prefix=d.get("sys_prefix", False),
-                   prefix=Path(d["prefix"]) if d.get("prefix") else None)
+        prefix = d.get("prefix")
+        return cls(user=d.get("user", True) is not False, sys_prefix=d.get("sys_prefix") is True,
+                   prefix=Path(prefix) if isinstance(prefix, str) and prefix else None)
+
+
+#: Jupyter's rule for kernelspec names (jupyter_client ``kernelspec._kernel_name_pat``).
+KERNEL_NAME_RE = re.compile(r"^[a-z0-9._-]+$")
+
+#: Names kernelenv never registers: the default kernels every Jupyter offers (ipykernel's
+#: native ``python3``), which a project's kernel must not shadow.
+RESERVED_NAMES = frozenset({"python", "python2", "python3"})
 
 
 def slug(name: str) -> str:
     """Lower-case ``name`` and keep the characters kernelspec names allow (``[a-z0-9._-]``)."""
     s = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")
-    return s or "project"
+    return s[:100].strip("-._") or "project"
+
+
+def is_valid_kernel_name(name: object) -> bool:
+    """Whether ``name`` may name a kernelspec folder kernelenv writes.
+
+    Jupyter's rule (``^[a-z0-9._-]+$``), at most 128 characters, not starting with a dot
+    (so never ``.`` or ``..``: the folder is always a direct child of the kernels dir) and
+    not one of :data:`RESERVED_NAMES`.
+    """
+    return (isinstance(name, str) and 0 < len(name) <= 128 and not name.startswith(".")
+            and KERNEL_NAME_RE.match(name) is not None and name not in RESERVED_NAMES)
 
 
 def _kernel_dirs() -> list[Path]:
+    from jupyter_core.paths import jupyter_path
+
     return [Path(p) / "kernels" for p in jupyter_path()]
 
 
@@ -79,43 +101,84 @@ def find_spec_dir(name: str) -> Path | None:
 def _owner(spec_dir: Path) -> str | None:
     try:
         data = json.loads((spec_dir / "kernel.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
-    meta = (data.get("metadata") or {}).get(METADATA_KEY) or {}
-    return meta.get("project")
+    meta = (data.get("metadata") or {}).get(METADATA_KEY) if isinstance(data, dict) else None
+    project = meta.get("project") if isinstance(meta, dict) else None
+    return project if isinstance(project, str) else None
 
 
-def kernel_name(project: Project) -> str:
+def _same_folder(a: str | Path, b: str | Path) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def owned_by(spec_dir: Path, root: Path) -> bool:
+    """Whether kernelspec folder ``spec_dir`` is free for project ``root``: it holds no
+    ``kernel.json``, or one whose kernelenv metadata names ``root``."""
+    if not (spec_dir / "kernel.json").exists() and not (spec_dir / "kernel.json").is_symlink():
+        return True
+    owner = _owner(spec_dir)
+    return owner is not None and _same_folder(owner, root)
+
+
+def _usable(name: str, root: Path, location: KernelLocation | None) -> bool:
+    if not is_valid_kernel_name(name):
+        return False
+    dirs = _kernel_dirs() + ([location.kernels_dir()] if location else [])
+    return all(owned_by(d / name, root) for d in dirs)
+
+
+def kernel_name(project: Project, location: KernelLocation | None = None) -> str:
     """The stable kernelspec name of a project.
 
-    Once the project has an env, the name recorded when it was built (its state file):
-    a rebuild never renames the kernel, and a Binder image that registered the name the
-    project has elsewhere (``kernelenv adopt --name``) keeps it although the checkout
-    folder there is ``/home/jovyan``. Otherwise the slug of the project's name, so a
-    notebook saved on one machine finds its kernel on another. When a kernelspec of that
-    name exists and belongs to something else (another project, or a kernel kernelenv did
-    not write), a 6-hex-digit suffix derived from the project's path is added.
+    Once the project has an env, the name recorded when it was built (its state file,
+    believed only when written for this folder, host and user): a rebuild never renames
+    the kernel, and a Binder image that registered the name the project has elsewhere
+    (``kernelenv adopt --name``) keeps it although the checkout folder there is
+    ``/home/jovyan``. Otherwise the slug of the project's name, so a notebook saved on one
+    machine finds its kernel on another. A name is used only when it passes
+    :func:`is_valid_kernel_name` and no kernelspec of that name on Jupyter's kernel path
+    (or in ``location``'s kernels dir) belongs to something else (another project, a
+    kernel kernelenv did not write); otherwise a 6-hex-digit suffix derived from the
+    project's path is added.
+
+    Raises:
+        KernelspecConflictError: even the suffixed name is taken by a foreign kernelspec.
     """
     import hashlib
 
+    from .errors import KernelspecConflictError
     from .state import read_state
 
-    state = read_state(project.root) or {}
-    if state.get("kernel_name") and state.get("environment") == project.environment:
-        return str(state["kernel_name"])
+    root = project.root
+    state = read_state(root, project.environment) or {}
+    recorded = state.get("kernel_name")
+    if (isinstance(recorded, str) and state.get("environment") == project.environment
+            and _usable(recorded, root, location)):
+        return recorded
     base = slug(project.name)
     if project.environment and project.environment != "default":
         base = f"{base}-{slug(project.environment)}"
-    existing = find_spec_dir(base)
-    if existing is None or _owner(existing) == str(project.root):
+    if _usable(base, root, location):
         return base
-    digest = hashlib.sha1(str(project.root).encode()).hexdigest()[:6]
-    return f"{base}-{digest}"
+    digest = hashlib.sha1(str(root).encode()).hexdigest()[:6]
+    suffixed = f"{base}-{digest}"
+    if _usable(suffixed, root, location):
+        return suffixed
+    raise KernelspecConflictError(
+        f"Kernelspecs named {base!r} and {suffixed!r} exist and were not created by kernelenv for "
+        f"{root}; kernelenv never overwrites them. Remove or rename one (`jupyter kernelspec list`).")
 
 
 def display_name(project: Project, python_version: str | None) -> str:
-    """``Python 3.11 (projectname)``."""
+    """``Python 3.11 (projectname)``; ``Python 3.12 (projectname: test)`` for a pixi
+    environment other than ``default``, so each environment's kernel reads differently."""
     short = ".".join(python_version.split(".")[:2]) if python_version else "3"
+    if project.environment and project.environment != "default":
+        return f"Python {short} ({project.name}: {project.environment})"
     return f"Python {short} ({project.name})"
 
 
@@ -132,7 +195,7 @@ def kernel_spec(project: Project, python: Path, python_version: str | None,
         "display_name": display_name(project, python_version),
         "language": "python",
         "interrupt_mode": "signal",
-        "env": _conda_env(env_path) if project.backend.env_kind == "conda" else {},
+        "env": activation_env(env_path, project.backend.env_kind),
         "metadata": {
             "debugger": True,
             METADATA_KEY: {
@@ -145,6 +208,10 @@ def kernel_spec(project: Project, python: Path, python_version: str | None,
     }
     if python_version and python_version.startswith(("3.6", "3.7", "3.8", "3.9", "3.10")):
         spec["argv"].remove("-Xfrozen_modules=off")
+    if project.backend.env_kind == "conda":  # the env's activate.d scripts (kernelenv.activation)
+        from .activation import apply
+
+        apply(spec, env_path)
     return spec
 
 
@@ -158,10 +225,23 @@ def register(project: Project, python: Path, python_version: str | None,
         python_version: e.g. ``"3.11.7"`` for the display name.
         env_path: the live env folder recorded in the metadata.
         location: where to write (default: the user's Jupyter data dir).
+
+    Raises:
+        KernelspecConflictError: the folder holds a kernelspec kernelenv did not create for
+            this project (never overwritten).
     """
+    from .errors import KernelspecConflictError
+
     loc = location or KernelLocation()
-    name = kernel_name(project)
-    dest = loc.kernels_dir() / name
+    name = kernel_name(project, loc)
+    kernels_dir = loc.kernels_dir()
+    dest = kernels_dir / name
+    if not is_valid_kernel_name(name) or dest.parent != kernels_dir:  # defence in depth
+        raise KernelspecConflictError(f"{name!r} is not a valid kernelspec name.")
+    if dest.is_symlink() or not owned_by(dest, project.root):
+        raise KernelspecConflictError(
+            f"{dest} holds a kernelspec kernelenv did not create for {project.root}; "
+            "it was left as it is.")
     dest.mkdir(parents=True, exist_ok=True)
     spec = kernel_spec(project, python, python_version, env_path=env_path)
     tmp = dest / "kernel.json.tmp"
@@ -185,18 +265,49 @@ def _conda_env(prefix: Path) -> dict[str, str]:
     return {"PATH": os.pathsep.join([*(str(d) for d in dirs), "${PATH}"]), "CONDA_PREFIX": str(prefix)}
 
 
+def _venv_env(prefix: Path) -> dict[str, str]:
+    """Kernel env for a venv: its ``bin`` (``Scripts`` on Windows) first on PATH and
+    ``VIRTUAL_ENV``, what the venv's ``activate`` script sets (Python's venv docs,
+    "How venvs work"), so ``!pip``, ``!python`` and console scripts resolve to the env."""
+    scripts = prefix / ("Scripts" if sys.platform == "win32" else "bin")
+    return {"PATH": os.pathsep.join([str(scripts), "${PATH}"]), "VIRTUAL_ENV": str(prefix)}
+
+
+def activation_env(prefix: Path, env_kind: str) -> dict[str, str]:
+    """The kernel.json ``env`` that makes a kernel behave like an activated env.
+
+    Args:
+        prefix: the env folder (the project's live link, so a rebuild keeps it valid).
+        env_kind: ``"venv"`` (PATH + ``VIRTUAL_ENV``) or ``"conda"`` (PATH + ``CONDA_PREFIX``).
+    """
+    return _conda_env(prefix) if env_kind == "conda" else _venv_env(prefix)
+
+
 def conda_kernel_env(prefix: Path) -> dict[str, str]:
     """The kernel.json ``env`` that activates conda prefix ``prefix`` (see :func:`_conda_env`)."""
     return _conda_env(prefix)
 
 
-def unregister(name: str, location: KernelLocation | None = None) -> bool:
-    """Remove kernelspec ``name`` if kernelenv wrote it. Returns whether one was removed."""
+def unregister(name: str, location: KernelLocation | None = None, *, project: Path) -> bool:
+    """Remove kernelspec ``name`` if kernelenv wrote it for ``project``.
+
+    Args:
+        name: the kernelspec name (an invalid one removes nothing).
+        location: the kernels dir to look in; ``None``: every dir on Jupyter's kernel path.
+        project: the project root; a kernelspec whose kernelenv metadata names another
+            folder, or that has none, is never deleted.
+
+    Returns:
+        Whether a kernelspec was removed.
+    """
+    if not is_valid_kernel_name(name):
+        return False
     dirs = [location.kernels_dir()] if location else _kernel_dirs()
     removed = False
     for d in dirs:
         spec = d / name
-        if (spec / "kernel.json").is_file() and _owner(spec) is not None:
+        if (spec / "kernel.json").is_file() and not spec.is_symlink() and _owner(spec) is not None \
+                and owned_by(spec, project):
             shutil.rmtree(spec, ignore_errors=True)
             removed = True
     return removed
@@ -238,23 +349,47 @@ def iter_registered() -> Iterator[RegisteredKernel]:
                 continue
             try:
                 data = json.loads(kj.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+            except (OSError, ValueError, RecursionError):
                 continue
-            meta = (data.get("metadata") or {}).get(METADATA_KEY)
-            if not meta:
+            meta = (data.get("metadata") or {}).get(METADATA_KEY) if isinstance(data, dict) else None
+            argv = data.get("argv") if isinstance(data, dict) else None
+            if not isinstance(meta, dict) or not meta or not isinstance(argv, list) or not argv \
+                    or not isinstance(argv[0], str):
                 continue
             seen.add(spec.name)
-            python = Path(data["argv"][0])
+            from .activation import program
+
+            python = Path(program(argv) or argv[0])  # not /bin/sh for an activate.d-sourcing kernel
+            project = meta.get("project")
             yield RegisteredKernel(
-                name=spec.name, spec_dir=spec, project=Path(meta.get("project", "")),
-                python=python, alive=python.exists(), display_name=data.get("display_name", ""),
-                backend=meta.get("backend"),
+                name=spec.name, spec_dir=spec, project=Path(project if isinstance(project, str) else ""),
+                python=python, alive=python.exists(), display_name=str(data.get("display_name", "")),
+                backend=meta.get("backend") if isinstance(meta.get("backend"), str) else None,
             )
 
 
+def _is_ours(k: RegisteredKernel) -> bool:
+    """Whether a kernelspec with kernelenv metadata has the shape kernelenv writes: its
+    interpreter is inside the project's live env link (``<project>/.venv`` or ``.conda``)."""
+    if not k.project.is_absolute() or not is_valid_kernel_name(k.name) or k.spec_dir.is_symlink():
+        return False
+    return any(_within(k.python, k.project / link) for link in (".venv", ".conda"))
+
+
+def _within(p: Path, parent: Path) -> bool:
+    try:
+        return ".." not in p.parts and p.relative_to(parent) is not None
+    except ValueError:
+        return False
+
+
 def prune() -> list[RegisteredKernel]:
-    """Remove kernelenv kernelspecs whose interpreter is gone; return what was removed."""
-    gone = [k for k in iter_registered() if not k.alive]
+    """Remove kernelenv kernelspecs whose interpreter is gone; return what was removed.
+
+    Only kernelspecs kernelenv wrote (its metadata naming a project whose live env link
+    holds the interpreter) are candidates; any other kernelspec is left alone.
+    """
+    gone = [k for k in iter_registered() if not k.alive and _is_ours(k)]
     for k in gone:
         shutil.rmtree(k.spec_dir, ignore_errors=True)
     return gone

@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import filelock
-
 from .errors import ProjectBusyError
 from .layout import ensure_state_dir, state_dir
 
@@ -37,6 +35,8 @@ def project_lock(root: Path, operation: str, *, wait: float = 0.0) -> Iterator[N
     Raises:
         ProjectBusyError: held by another operation (names it, its pid and start time).
     """
+    import filelock  # here, not at module level: `kernelenv status` never needs it (issue 15)
+
     ensure_state_dir(root)
     lock_path, info_path = _paths(root)
     lock = filelock.FileLock(str(lock_path))
@@ -56,11 +56,41 @@ def project_lock(root: Path, operation: str, *, wait: float = 0.0) -> Iterator[N
         lock.release()
 
 
+def announced(root: Path) -> bool:
+    """Whether an operation has announced itself in the project's ``lock.info`` (written right
+    after the lock is taken, removed right before it is released). Takes no lock, so frequent
+    probes (the language server's, every second) never make a starting operation fail as busy;
+    confirm with :func:`is_locked`, since a killed holder leaves the file behind."""
+    return _paths(root)[1].exists()
+
+
 def is_locked(root: Path) -> bool:
-    """Whether an operation holds the project's lock now (a cheap, non-blocking probe)."""
+    """Whether an operation holds the project's lock now (a cheap, non-blocking probe).
+
+    On POSIX this asks for the same ``flock`` that ``filelock.FileLock`` (Unix) takes, without
+    importing filelock (about half of ``kernelenv status``'s import time, issue 15).
+    """
     lock_path, _ = _paths(root)
     if not lock_path.exists():
         return False
+    if os.name == "posix":
+        import fcntl
+
+        try:
+            fd = os.open(lock_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(fd)  # closing drops the probe's own flock
+        return False
+    import filelock
+
     lock = filelock.FileLock(str(lock_path))
     try:
         lock.acquire(timeout=0)

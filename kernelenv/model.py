@@ -59,6 +59,8 @@ class Status(str, enum.Enum):
     LOCK_OUTDATED = "lock out of date"
     BROKEN = "broken"
     BUILDING = "building"
+    DRIFTED = "drifted"  # packages installed/removed by hand since the build (kernelenv.drift)
+    MOVED = "moved"  # the project folder was moved since the build (kernelenv.relocate)
 
 
 class FileRole(str, enum.Enum):
@@ -139,6 +141,13 @@ class Project:
         errors: parse errors; a project with errors can still be listed.
         workspace: the workspace folder it was found in.
         environment: for pixi projects, the pixi environment selected (``default``).
+        runs_build_backend: why ``lock``/``create`` will run a build backend (the project's
+            own code such as setup.py, or a package built from source), one sentence naming
+            the files and lines; ``None`` when they only install wheels, as far as the files
+            tell (see :mod:`kernelenv.buildcode`).
+        install_project: whether ``create`` installs the project itself (editable), as its
+            own tool does (:mod:`kernelenv.projectinstall`).
+        install_project_reason: one sentence saying why (or why not).
     """
 
     root: Path
@@ -155,6 +164,9 @@ class Project:
     errors: list[EnvFileError] = field(default_factory=list)
     workspace: Path | None = None
     environment: str | None = None
+    runs_build_backend: str | None = None
+    install_project: bool = False
+    install_project_reason: str | None = None
 
     @property
     def kernel_name(self) -> str:
@@ -191,6 +203,9 @@ class Project:
             "config_dir": _rel(self.config_dir, self.root) if self.config_dir else None,
             "environment": self.environment,
             "kernel_name": self.kernel_name,
+            "runs_build_backend": self.runs_build_backend,
+            "install_project": self.install_project,
+            "install_project_reason": self.install_project_reason,
             "warnings": list(self.warnings),
             "errors": [e.to_dict() for e in self.errors],
         }
@@ -210,6 +225,10 @@ class StatusReport:
         changed: env files changed since the build (paths relative to the project).
         kernel_name: the registered kernel's name.
         backend: backend the env was built with.
+        last_failure: the last failed operation on the project, until one succeeds:
+            ``{"action", "at", "error"}`` (see :mod:`kernelenv.failures`), else ``None``.
+        drift: for ``drifted``: :meth:`kernelenv.drift.Drift.to_dict` (added / removed /
+            changed packages with versions), else ``None``.
     """
 
     status: Status
@@ -221,9 +240,12 @@ class StatusReport:
     changed: list[str] = field(default_factory=list)
     kernel_name: str | None = None
     backend: str | None = None
+    last_failure: dict[str, Any] | None = None
+    drift: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "drift": self.drift,
             "status": self.status.value,
             "reason": self.reason,
             "env_path": str(self.env_path) if self.env_path else None,
@@ -233,6 +255,7 @@ class StatusReport:
             "changed": self.changed,
             "kernel_name": self.kernel_name,
             "backend": self.backend,
+            "last_failure": self.last_failure,
         }
 
 

@@ -45,8 +45,12 @@ class Builder(abc.ABC):
         """
 
     @abc.abstractmethod
-    def lock(self, project: Project, reporter: Reporter) -> Path:
-        """Write the lock file and return its path. Raises EnvFileError, BuildError."""
+    def lock(self, project: Project, reporter: Reporter, *, strip_builds: bool = False,
+             platforms: list[str] | None = None) -> Path:
+        """Write the lock file and return its path. Raises EnvFileError, BuildError.
+
+        ``strip_builds`` and ``platforms`` (conda platform names overriding the project's
+        list) apply to conda locks only."""
 
     @abc.abstractmethod
     def installed(self, prefix: Path) -> dict[str, str]:

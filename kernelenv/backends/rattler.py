@@ -14,7 +14,10 @@ flag cancels the running coroutine.
 * ``build`` from a lock (conda-lock.yml, ``@EXPLICIT``, pixi.lock): install exactly
   the records for this platform (no solve), then the pip entries with uv
   (``--no-deps``, hashes), then check ``conda-meta`` holds exactly the lock's records.
-* ``lock``: solve for each of :func:`~kernelenv.conda_channels.lock_platforms` and
+* Either way, a prefix with python but no pip then gets pip with uv, as conda adds pip to
+  python (``add_pip_as_python_dependency``) and as the uv backend adds it to venvs, so
+  ``%pip install`` in the kernel lands in the prefix (:mod:`kernelenv.kernelpins`).
+* ``lock``: solve for each of :func:`~kernelenv.conda_request.lock_platforms_for` and
   write ``conda-lock.yml`` in conda-lock's v1 format, pip entries included.
 """
 
@@ -28,12 +31,14 @@ import threading
 from pathlib import Path
 from typing import Any, Awaitable, Callable, TypeVar
 
-from ..conda_channels import channel_url, current_platform, lock_platforms, resolve_channels, virtual_packages
+from ..conda_channels import channel_url, current_platform, resolve_channels, virtual_packages
 from ..conda_meta import conda_records, installed as _installed, normalize
 from ..conda_pip import install_locked_pip, install_pip, lock_pip
-from ..conda_request import CondaRequest, is_pixi, read_request
+from ..conda_request import CondaRequest, is_pixi, lock_platforms_for, read_request
 from ..errors import BuildError, CancelledError, EnvFileError
 from ..interpreters import Interpreter
+from ..kernelpins import install_kernel_extras
+from ..layout import python_in
 from ..model import Project
 from ..parsers.condalock import LockedPackage, is_explicit_lock, read_conda_lock, read_explicit, write_conda_lock
 from ..progress import Reporter
@@ -112,6 +117,8 @@ class RattlerBuilder(Builder):
     """Conda envs built with py-rattler; see the module docstring."""
 
     env_kind = "conda"
+    #: add pip to prefixes that have python but no pip (see :meth:`_add_pip`)
+    adds_pip = True
 
     def __init__(self) -> None:
         self._python_override: str | None = None
@@ -143,10 +150,27 @@ class RattlerBuilder(Builder):
             BuildError: unreachable channel (names it and its URL), install or uv failure.
             CancelledError: cancelled.
         """
-        if from_lock and project.lock is not None and project.lock.exists():
+        locked = from_lock and project.lock is not None and project.lock.exists()
+        if locked:
             self._build_from_lock(project, prefix, reporter)
         else:
             self._build_from_spec(project, prefix, reporter, strip_builds)
+        reporter.check_cancelled()
+        self._add_pip(project, prefix, locked, reporter)
+
+    def _add_pip(self, project: Project, prefix: Path, from_lock: bool, reporter: Reporter) -> None:
+        """pip, when the prefix has python but no pip (conda adds it with python by default,
+        ``add_pip_as_python_dependency``; rattler does not), so ``%pip install`` in the kernel
+        lands in this prefix. Installed with uv as the venv backend does, pinned per lock
+        (:func:`kernelenv.kernelpins.install_kernel_extras`). Skipped when :attr:`adds_pip` is
+        false (an offline archive rebuild installs only what the archive holds)."""
+        if not self.adds_pip:
+            return
+        python = python_in(prefix, "conda")
+        installed = self.installed(prefix)
+        if "python" not in installed or "pip" in installed or not python.exists():
+            return
+        install_kernel_extras(project, prefix, python, ["pip"], installed, self.installed, from_lock, reporter)
 
     def _request(self, project: Project, platform: str, strip_builds: bool) -> CondaRequest:
         req = read_request(project, strip_builds=strip_builds, platform=platform)
@@ -183,9 +207,18 @@ class RattlerBuilder(Builder):
 
     def _with_ipykernel(self, req: CondaRequest, channels: list[str], platform: str, gateway: Any,
                         reporter: Reporter) -> tuple[list[str], list[str]]:
-        """The specs and pip lines, plus python when missing and ipykernel (conda when the channels have it, else uv)."""
+        """The specs and pip lines, plus python when missing and ipykernel (conda when the channels have it, else uv).
+
+        ipykernel is only added when the project asks for Python: the spec names python, has
+        pip entries, or depends on something that brings python. A spec that solves without
+        python (an R env: ``r-irkernel`` ...) is left as it is; its own kernels are registered.
+        """
         specs, pip = list(req.specs), list(req.pip)
         if "python" not in req.spec_names():
+            if not pip and not self._solution_has_python(req, specs, channels, platform, gateway, reporter):
+                reporter.log("kernelenv: the spec asks for no Python, so no ipykernel is added; the kernels "
+                             "the env ships (share/jupyter/kernels) are registered")
+                return specs, pip
             reporter.log("kernelenv: adding python (a kernel env needs an interpreter)")
             specs.append("python")
         if req.ipykernel_declared:
@@ -197,6 +230,13 @@ class RattlerBuilder(Builder):
             reporter.log("kernelenv: the channels have no ipykernel; adding it to the pip entries (installed with uv)")
             pip.append("ipykernel")
         return specs, pip
+
+    def _solution_has_python(self, req: CondaRequest, specs: list[str], channels: list[str], platform: str,
+                             gateway: Any, reporter: Reporter) -> bool:
+        """Whether the spec as written solves to an env holding python (one extra solve)."""
+        records = self._solve(req, specs, channels, platform, gateway, reporter,
+                              for_lock=platform != current_platform())
+        return any(r.name.normalized == "python" for r in records)
 
     def _channels_have(self, gateway: Any, channels: list[str], platform: str, name: str,
                        req: CondaRequest, reporter: Reporter) -> bool:
@@ -294,7 +334,7 @@ class RattlerBuilder(Builder):
         records, pip = locked_records(project.lock, plat, project.environment)
         check_local_hashes(records, project.lock)
         names = {normalize(r.name.normalized) for r in records} | {normalize(p.name) for p in pip}
-        if "ipykernel" not in names:
+        if "ipykernel" not in names and "python" in names:
             raise BuildError("install", f"{project.lock.name} does not include ipykernel for {plat}, so the env "
                              "could not run as a kernel; run `kernelenv lock` (kernelenv adds ipykernel when "
                              "it locks) and then `kernelenv rebuild`.")
@@ -305,8 +345,13 @@ class RattlerBuilder(Builder):
         check_matches_lock(prefix, records, project.lock)
 
     # ------------------------------------------------------------------- lock
-    def lock(self, project: Project, reporter: Reporter) -> Path:
+    def lock(self, project: Project, reporter: Reporter, *, strip_builds: bool = False,
+             platforms: list[str] | None = None) -> Path:
         """Solve for every lock platform and write ``conda-lock.yml`` beside the spec.
+
+        The platforms are ``platforms`` when given, else the spec's own list
+        (:func:`~kernelenv.conda_request.lock_platforms_for`). ``strip_builds`` drops build
+        strings and Windows-only packages as for ``create --strip-builds``.
 
         Raises:
             EnvFileError: bad spec, unsatisfiable on some platform (named).
@@ -318,7 +363,8 @@ class RattlerBuilder(Builder):
 
         if project.spec is not None and is_pixi(project.spec):
             return self._lock_pixi(project, reporter)
-        platforms = lock_platforms()
+        platforms, source = lock_platforms_for(project, platforms)
+        reporter.log(f"Locking for {', '.join(platforms)} ({source})")
         gateway = rattler.Gateway(show_progress=False)
         packages: list[LockedPackage] = []
         hashes: dict[str, str] = {}
@@ -327,7 +373,8 @@ class RattlerBuilder(Builder):
         for i, plat in enumerate(platforms):
             reporter.check_cancelled()
             reporter.step("solve", i / max(1, len(platforms)), f"Locking for {plat}")
-            req, channels, records, pip, hashes[plat] = self._solve_platform(project, plat, gateway, reporter)
+            req, channels, records, pip, hashes[plat] = self._solve_platform(project, plat, gateway, reporter,
+                                                                             strip_builds)
             for c in channels:
                 if c not in all_channels:
                     all_channels.append(c)
@@ -339,10 +386,10 @@ class RattlerBuilder(Builder):
                          content_hash=hashes, packages=packages)
         return path
 
-    def _solve_platform(self, project: Project, plat: str, gateway: Any,
-                        reporter: Reporter) -> tuple[CondaRequest, list[str], list, list[LockedPackage], str]:
+    def _solve_platform(self, project: Project, plat: str, gateway: Any, reporter: Reporter,
+                        strip_builds: bool = False) -> tuple[CondaRequest, list[str], list, list[LockedPackage], str]:
         """Solve one platform for a lock: (request, channels, conda records, pip entries, content hash)."""
-        req = self._request(project, plat, False)
+        req = self._request(project, plat, strip_builds)
         channels = resolve_channels(req.channels, plat)
         specs, pip = self._with_ipykernel(req, channels, plat, gateway, reporter)
         records = self._solve(req, specs, channels, plat, gateway, reporter, for_lock=True)
@@ -359,30 +406,38 @@ class RattlerBuilder(Builder):
     def _lock_pixi(self, project: Project, reporter: Reporter) -> Path:
         """Write ``pixi.lock`` (rattler's lock format, the one pixi reads) for the pixi manifest's platforms.
 
-        Only the selected environment (``default`` unless ``--environment``) is locked.
+        Every environment of the manifest is locked, whichever one ``--environment`` selects,
+        so one pixi.lock holds them all, as ``pixi lock`` writes it: locking ``test`` never drops
+        ``default``. Nothing is written unless every environment solves.
         """
+        import dataclasses
+
         import rattler
 
         from ..parsers.pixi import read_pixi_toml
 
         assert project.spec is not None
         manifest = read_pixi_toml(project.spec)
-        env_name = project.environment or "default"
+        selected = project.environment or "default"
+        env_names = [selected, *sorted(n for n in manifest.environments if n != selected)]
         platforms = manifest.platforms or [current_platform()]
         gateway = rattler.Gateway(show_progress=False)
         lf = rattler.LockFile([rattler.LockPlatform(p) for p in platforms])
-        channels: list[str] = []
-        for i, plat in enumerate(platforms):
-            reporter.check_cancelled()
-            reporter.step("solve", i / len(platforms), f"Locking {env_name} for {plat}")
-            _req, chans, records, pip, _h = self._solve_platform(project, plat, gateway, reporter)
-            channels = channels or chans
-            lp = rattler.LockPlatform(plat)
-            for r in records:
-                lf.add_conda_package(env_name, lp, r)
-            for p in pip:
-                lf.add_pypi_package(env_name, lp, p.name, p.version, p.url)
-        lf.set_channels(env_name, [rattler.LockChannel(channel_url(c)) for c in channels])
+        steps = len(platforms) * len(env_names)
+        for j, env_name in enumerate(env_names):
+            env_project = dataclasses.replace(project, environment=env_name)
+            channels: list[str] = []
+            for i, plat in enumerate(platforms):
+                reporter.check_cancelled()
+                reporter.step("solve", (j * len(platforms) + i) / steps, f"Locking {env_name} for {plat}")
+                _req, chans, records, pip, _h = self._solve_platform(env_project, plat, gateway, reporter)
+                channels = channels or chans
+                lp = rattler.LockPlatform(plat)
+                for r in records:
+                    lf.add_conda_package(env_name, lp, r)
+                for p in pip:
+                    lf.add_pypi_package(env_name, lp, p.name, p.version, p.url)
+            lf.set_channels(env_name, [rattler.LockChannel(channel_url(c)) for c in channels])
         path = project.spec.parent / "pixi.lock"
         tmp = path.with_name("pixi.lock.tmp")
         lf.to_path(tmp)

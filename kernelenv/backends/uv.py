@@ -1,27 +1,32 @@
 """The uv backend: a venv built with uv, from the project's lock or spec.
 
-Inputs and what they become (the project's own package is never installed; notebook
-projects often have no source to build):
+Inputs and what they become (the project itself is installed, editable, only where its
+own tool would install it and its sources are there: :mod:`kernelenv.projectinstall`):
 
-=====================  ==========================================================
-lock / spec            install                                   lock written by ``lock``
-=====================  ==========================================================
-uv.lock                ``uv sync --frozen --no-install-workspace``  ``uv lock`` -> uv.lock
-pylock.toml (PEP 751)  ``uv pip sync pylock.toml``                  --
-Pipfile.lock,          exact pins with hashes (read by               --
-poetry.lock            :mod:`kernelenv.parsers.locks`)
-pyproject [project]    ``uv pip install -r pyproject.toml``          ``uv lock`` -> uv.lock
-                       + the dependency group holding ipykernel
-requirements*.txt      ``uv pip install -r ...``                     ``uv pip compile --universal
-Pipfile, poetry deps   the PEP 508 strings the parsers give          --generate-hashes`` -> pylock.toml
-=====================  ==========================================================
+=====================  ===============================================================
+lock / spec            install
+=====================  ===============================================================
+uv.lock                ``uv sync --frozen`` (``--no-install-workspace`` unless the project
+                       itself is installed, see :mod:`kernelenv.projectinstall`)
+pylock.toml (PEP 751)  ``uv pip sync pylock.toml``
+poetry.lock,           what the project's own tool exports for this platform
+Pipfile.lock           (``poetry export`` / ``pipenv requirements --hash``, markers and
+                       hashes kept), installed with ``uv pip install --no-deps``
+hashed requirements    ``uv pip install -r``
+pyproject [project]    ``uv pip install -r pyproject.toml`` + the dependency group
+                       holding ipykernel
+requirements*.txt,     ``uv pip install -r ...`` / the PEP 508 strings the parsers give
+Pipfile, poetry deps
+=====================  ===============================================================
+
+``lock`` writes the project's own lock format with its own tool: see
+:mod:`kernelenv.lockers`.
 
 ipykernel is added when the project does not declare it.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from packaging.markers import default_environment
@@ -30,6 +35,7 @@ from packaging.utils import canonicalize_name
 
 from ..errors import KernelenvError
 from ..interpreters import Interpreter, choose
+from ..kernelpins import install_kernel_extras
 from ..layout import ensure_state_dir, python_dists, python_in
 from ..model import FileRole, Project
 from ..progress import Reporter
@@ -61,11 +67,28 @@ class UvBuilder(Builder):
 
     # -- python -------------------------------------------------------------------
     def select_python(self, project: Project, override: str | None) -> Interpreter:
+        """``override``, else the newest installed interpreter the project asks for that its
+        lock installs on from wheels (:mod:`kernelenv.lockers.pythons`: a 2020 lock gets a
+        2020 Python, not one its compiled pins have no wheels for), else the newest one the
+        project asks for."""
         if override:
             return choose(override)
-        if project.python:
-            return choose(project.python.specifier, source=project.python.source)
-        return choose(None)
+        request = project.python.specifier if project.python else None
+        source = project.python.source if project.python else None
+        if project.lock is not None and project.lock.exists():
+            from ..interpreters import find_interpreters
+            from ..lockers.pythons import supported_minors
+
+            cands = find_interpreters()
+            minors = list(dict.fromkeys(".".join(str(c.version).split(".")[:2]) for c in cands))
+            ok = supported_minors(project.lock, minors)
+            if ok is not None and ok and len(ok) < len(minors):
+                fitting = [c for c in cands if ".".join(str(c.version).split(".")[:2]) in ok]
+                try:
+                    return choose(request, source=source, interpreters=fitting)
+                except KernelenvError:
+                    pass
+        return choose(request, source=source)
 
     # -- build --------------------------------------------------------------------
     def build(self, project: Project, prefix: Path, *, interpreter: Interpreter | None,
@@ -81,17 +104,37 @@ class UvBuilder(Builder):
         else:
             declared = self._install_spec(project, python, reporter)
         reporter.check_cancelled()
-        if "ipykernel" not in declared and "ipykernel" not in self.installed(prefix):
-            reporter.step("install", 0.8, "Adding ipykernel (the project does not declare it)")
-            run_uv(["pip", "install", "--python", str(python), "ipykernel"], reporter,
-                   step="install", error="installing ipykernel failed")
+        installed = self.installed(prefix)
+        extra = [] if "ipykernel" in declared or "ipykernel" in installed else ["ipykernel"]
+        # pip, so IPython's %pip (which runs `python -m pip`) and `!pip` install into this
+        # env. Installed last (not `uv venv --seed`, which adds setuptools and wheel on
+        # Python < 3.12 and which `uv pip sync` keeps only in seeded venvs).
+        extra += [] if "pip" in installed else ["pip"]
+        if extra:
+            # Pinned per lock in the state file (kernel_pins): see kernelenv.kernelpins.
+            install_kernel_extras(project, prefix, python, extra, installed, self.installed, from_lock, reporter)
+        if project.install_project and not (from_lock and project.lock is not None
+                                            and project.lock.name == "uv.lock"):
+            self._install_project(project, python, reporter)
+
+    def _install_project(self, project: Project, python: Path, reporter: Reporter) -> None:
+        """The project itself, editable and without dependencies (they came from the lock or
+        spec), as ``poetry install`` / ``uv sync`` install it (:mod:`kernelenv.projectinstall`).
+        uv.lock projects get it from ``uv sync`` itself. Runs the project's build backend."""
+        reporter.step("install", 0.85, f"Installing {project.name} itself (editable)")
+        run_uv(["pip", "install", "--python", str(python), "--no-deps", "-e", str(project.root)],
+               reporter, step="install", cwd=project.root,
+               error=f"installing the project itself failed ({project.install_project_reason}; "
+                     "[tool.kernelenv] install-project = false installs only its dependencies)")
 
     def _install_lock(self, project: Project, prefix: Path, python: Path, reporter: Reporter) -> set[str]:
         lock = project.lock
         assert lock is not None
         name = lock.name
         if name == "uv.lock":
-            args = ["sync", "--frozen", "--no-install-workspace", "--python", str(python)]
+            args = ["sync", "--frozen", "--python", str(python)]
+            if not project.install_project:  # uv sync's default installs a package project
+                args.insert(2, "--no-install-workspace")
             group = self._ipykernel_group(project)
             if group:
                 args += ["--group", group]
@@ -104,25 +147,24 @@ class UvBuilder(Builder):
                    cwd=project.root, error=f"installing from {lock} failed")
             return set(self.locked_packages(project) or {})
         if name in PIN_LOCKS:
-            from ..parsers.locks import read_pins
+            # The project's own tool says what its install would install here (markers of
+            # every dependency path, old and new lock versions): poetry export / pipenv
+            # requirements, with the lock's hashes.
+            from ..lockers import export_requirements_cached
 
-            pins = _runtime_pins(read_pins(lock))
+            reporter.log(f"Reading {name} with its own tool")
+            lines = export_requirements_cached(project, lock, reporter)
             req = ensure_state_dir(project.root) / f"pins-{prefix.name}.txt"
-            lines = []
-            for p in pins:
-                line = p.requirement()
-                line += "".join(f" --hash={h}" for h in p.hashes)
-                lines.append(line)
             req.write_text("\n".join(lines) + "\n", encoding="utf-8")
             try:
                 args = ["pip", "install", "--python", str(python), "--no-deps", "-r", str(req)]
-                if pins and all(p.hashes for p in pins):
+                if any("--hash=" in ln for ln in lines):
                     args.insert(2, "--require-hashes")
                 run_uv(args, reporter, step="install", cwd=project.root,
-                       error=f"installing the pins of {lock.name} failed")
+                       error=f"installing the packages of {lock.name} failed")
             finally:
                 req.unlink(missing_ok=True)
-            return {canonicalize_name(p.name) for p in pins}
+            return _names([ln.split(" --hash")[0] for ln in lines if not ln.startswith("-")])
         # A requirements file that is itself a lock (exact pins, hashes).
         run_uv(["pip", "install", "--python", str(python), "-r", str(lock)], reporter,
                step="install", cwd=project.root, error=f"installing {lock.name} failed")
@@ -166,54 +208,14 @@ class UvBuilder(Builder):
         return declared
 
     # -- lock ---------------------------------------------------------------------
-    def lock(self, project: Project, reporter: Reporter) -> Path:
-        interpreter = self.select_python(project, None)
-        pyproject = next((f for f in project.files_of(FileRole.SPEC) if f.kind == "pyproject"), None)
-        if pyproject is not None and self._read_pyproject(pyproject.path).has_project_table:
-            run_uv(["lock", "--python", str(interpreter.path)], reporter, step="lock",
-                   cwd=project.root, error="uv lock failed")
-            return project.root / "uv.lock"
-        return self._compile_pylock(project, interpreter, reporter)
+    def lock(self, project: Project, reporter: Reporter, *, strip_builds: bool = False,
+             platforms: list[str] | None = None) -> Path:
+        """Write the project's lock in its own format with its own tool
+        (:func:`kernelenv.lockers.lock_project`: uv.lock, poetry.lock, Pipfile.lock, a
+        pip-compile requirements.txt, or pylock.toml where there is no convention)."""
+        from ..lockers import lock_project
 
-    def _compile_pylock(self, project: Project, interpreter: Interpreter, reporter: Reporter) -> Path:
-        state = ensure_state_dir(project.root)
-        inputs: list[str] = []
-        declared: set[str] = set()
-        extra: list[str] = []
-        for f in project.files_of(FileRole.SPEC):
-            if f.kind == "requirements":
-                inputs.append(os.path.relpath(f.path, project.root))
-                declared |= _names(self._requirements_of(f.path))
-            elif f.kind == "Pipfile":
-                from ..parsers.pipfile import read_pipfile
-
-                extra += list(read_pipfile(f.path).packages)
-            elif f.kind == "pyproject":
-                reqs, _ = self._pyproject_requirements(f.path)
-                extra += reqs or []
-        if not inputs and not extra:
-            # The requirements file is itself the lock (hashed pins): re-lock from its
-            # input (requirements.in) when there is one, else from the file itself.
-            sources = [f.path for f in project.files_of(FileRole.INPUT) if f.kind == "requirements.in"]
-            if not sources and project.lock is not None and project.lock.name.endswith((".txt", ".in")):
-                sources = [project.lock]
-            for src in sources:
-                inputs.append(os.path.relpath(src, project.root))
-                declared |= _names(self._requirements_of(src))
-        declared |= _names(extra)
-        if "ipykernel" not in declared:
-            extra.append("ipykernel")
-        if extra:
-            extra_in = state / "lock-inputs.in"
-            extra_in.write_text("\n".join(extra) + "\n", encoding="utf-8")
-            inputs.append(os.path.relpath(extra_in, project.root))
-        out = project.root / "pylock.toml"
-        minor = ".".join(str(interpreter.version).split(".")[:2])
-        run_uv(["pip", "compile", "--quiet", "--universal", "--generate-hashes",
-                "--custom-compile-command", "kernelenv lock",
-                "--python-version", minor, "--format", "pylock.toml", "-o", out.name, *inputs],
-               reporter, step="lock", cwd=project.root, error="resolving the requirements failed")
-        return out
+        return lock_project(project, self.select_python(project, None), reporter)
 
     # -- reading ------------------------------------------------------------------
     def installed(self, prefix: Path) -> dict[str, str]:
@@ -246,9 +248,20 @@ class UvBuilder(Builder):
                     for p in data.get("package", [])
                     if "virtual" not in p.get("source", {}) and "editable" not in p.get("source", {})}
         if lock.name in PIN_LOCKS:
-            from ..parsers.locks import read_pins
-
-            return {canonicalize_name(p.name): p.version or "" for p in _runtime_pins(read_pins(lock))}
+            return _pins_for(project, lock, env)
+        if lock.suffix == ".txt":  # a hashed requirements file (pip-compile output)
+            out = {}
+            for line in self._requirements_of(lock):
+                try:
+                    req = Requirement(line)
+                except InvalidRequirement:
+                    continue
+                if req.marker is not None and not req.marker.evaluate(env):
+                    continue
+                exact = [s.version for s in req.specifier if s.operator in ("==", "===")]
+                if exact:
+                    out[canonicalize_name(req.name)] = exact[0]
+            return out
         return None
 
     def lock_outdated(self, project: Project) -> str | None:
@@ -316,6 +329,48 @@ class UvBuilder(Builder):
         from ..parsers.requirements import read_requirements, requirement_strings
 
         return requirement_strings(read_requirements(path))
+
+
+def _pins_for(project: Project, lock: Path, env: dict[str, str]) -> dict[str, str]:
+    """``{name: version}`` a poetry.lock/Pipfile.lock installs for the marker ``env``.
+
+    From the tool's cached export (:func:`kernelenv.lockers.cached_export`) when one was
+    made for this lock (every create makes one); else from the lock's own entries with
+    their markers (exact for Pipfile.lock and poetry.lock 2.x, which record each package's
+    markers; approximate for lock-version 1.x, which records them only on dependency
+    edges). File reads only.
+    """
+    from packaging.markers import Marker
+
+    from ..lockers import cached_export
+
+    lines = cached_export(project, lock)
+    if lines is not None:
+        out = {}
+        for ln in lines:
+            if ln.startswith("-"):
+                continue
+            try:
+                req = Requirement(ln.split(" --hash")[0].strip())
+            except InvalidRequirement:
+                continue
+            if req.marker is not None and not req.marker.evaluate(env):
+                continue
+            exact = [s.version for s in req.specifier if s.operator in ("==", "===")]
+            out[canonicalize_name(req.name)] = exact[0] if exact else ""
+        return out
+    from ..parsers.locks import read_pins
+
+    out = {}
+    for p in _runtime_pins(read_pins(lock)):
+        if p.marker:
+            try:
+                if not Marker(p.marker).evaluate(env):
+                    continue
+            except Exception:  # noqa: BLE001 - an unreadable marker: keep the pin
+                pass
+        out[canonicalize_name(p.name)] = p.version or ""
+    return out
 
 
 def _runtime_pins(pins: list) -> list:

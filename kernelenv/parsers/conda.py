@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import EnvFileError
-from .errors_util import yaml_error
+from .errors_util import Collector, bounded, compose_yaml, read_text
 
 #: conda packages that only exist for Windows (``conda env export`` on Windows lists
 #: them; they never solve on Linux/macOS). Prefix patterns end with ``*``.
@@ -33,7 +33,7 @@ WINDOWS_ONLY = (
     "libwinpthread",
 )
 
-_KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables", "category"}
+_KNOWN_KEYS = {"name", "channels", "dependencies", "prefix", "variables", "category", "platforms"}
 
 
 @dataclass
@@ -81,6 +81,9 @@ class CondaEnvSpec:
             unknown keys, ``-e`` lines ...), one sentence each.
         entries: one :class:`CondaDependency` per conda entry, with its line.
         pip_line: 1-based line of the ``pip:`` entry, or ``None``.
+        platforms: the ``platforms:`` list (conda-lock's key: the subdirs to lock for), each
+            checked to be a conda platform name; empty when absent.
+        platforms_line: 1-based line of the ``platforms:`` key, or ``None``.
     """
 
     path: Path
@@ -95,6 +98,8 @@ class CondaEnvSpec:
     warnings: list[str] = field(default_factory=list)
     entries: list[CondaDependency] = field(default_factory=list)
     pip_line: int | None = None
+    platforms: list[str] = field(default_factory=list)
+    platforms_line: int | None = None
 
     @property
     def windows_only(self) -> list[CondaDependency]:
@@ -189,22 +194,36 @@ def _err(path: Path, node: yaml.Node | None, message: str, code: str) -> EnvFile
 
 
 def _compose(path: Path) -> yaml.Node | None:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise EnvFileError(path, f"not UTF-8 text ({e.reason} at byte {e.start})", code="encoding") from e
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as e:
-        raise yaml_error(path, e) from e
+    return compose_yaml(path, read_text(path))
+
+
+_NULL = "tag:yaml.org,2002:null"
+_STR = "tag:yaml.org,2002:str"
+_TYPE_NAMES = {"tag:yaml.org,2002:int": "a number", "tag:yaml.org,2002:float": "a number",
+               "tag:yaml.org,2002:bool": "a boolean"}
 
 
 def _scalar(path: Path, node: yaml.Node, what: str) -> str | None:
     if isinstance(node, yaml.ScalarNode):
-        if node.tag == "tag:yaml.org,2002:null":
+        if node.tag == _NULL:
             return None
         return node.value
     raise _err(path, node, f"{what} must be a single value, not a {_kind(node)}", "invalid-structure")
+
+
+def _entry_text(path: Path, node: yaml.Node, what: str) -> str:
+    """An entry of a list that must be a string: null, numbers and booleans are errors
+    (YAML reads ``- 3.10`` as the number 3.1, and conda would too)."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _NULL:
+            raise _err(path, node, f"empty entry in {what} (null); write a package name or remove the line",
+                       "invalid-type")
+        if node.tag in _TYPE_NAMES:
+            raise _err(path, node, f"entry {node.value!r} in {what} is {_TYPE_NAMES[node.tag]}, not a "
+                       f"package spec; quote it if you mean the text", "invalid-type")
+        return node.value
+    raise _err(path, node, f"each entry of {what} must be a single value, not a {_kind(node)}",
+               "invalid-structure")
 
 
 def _kind(node: yaml.Node) -> str:
@@ -217,13 +236,28 @@ def _string_list(path: Path, node: yaml.Node, what: str) -> list[tuple[str, yaml
     if not isinstance(node, yaml.SequenceNode):
         raise _err(path, node, f"`{what}` must be a list, not a {_kind(node)}", "invalid-structure")
     out = []
+    errors = Collector()
     for item in node.value:
-        v = _scalar(path, item, f"each entry of `{what}`")
-        if v is not None:
-            out.append((v, item))
+        with errors.attempt():
+            out.append((_entry_text(path, item, f"`{what}`"), item))
+    errors.raise_all()
     return out
 
 
+def _platforms(path: Path, node: yaml.Node) -> list[str]:
+    """conda-lock's ``platforms:`` list: conda platform names (``linux-64``, ``osx-arm64`` ...)."""
+    from ..conda_channels import is_platform
+
+    out = []
+    for text, item in _string_list(path, node, "platforms"):
+        if not is_platform(text.strip()):
+            raise _err(path, item, f"`{text}` is not a conda platform (linux-64, linux-aarch64, osx-64, "
+                       "osx-arm64, win-64 ...)", "invalid-platform") from None
+        out.append(text.strip())
+    return list(dict.fromkeys(out))
+
+
+@bounded
 def read_environment_yml(path: Path) -> CondaEnvSpec:
     """Parse a conda environment file.
 
@@ -237,8 +271,10 @@ def read_environment_yml(path: Path) -> CondaEnvSpec:
         EnvFileError: unreadable file, YAML syntax error (line/column of the YAML
             mark, code ``yaml-syntax``), wrong structure (``invalid-structure``), or
             a conda entry that is not a valid MatchSpec (its line, code
-            ``invalid-matchspec``).
-        OSError: the file cannot be read.
+            ``invalid-matchspec``), a null/number entry (``invalid-type``), a pip entry
+            that is not a valid requirement line (``invalid-requirement``), a file
+            over the size or nesting limits. Every conda and pip entry is checked:
+            several bad entries raise :class:`~kernelenv.errors.EnvFileErrors`.
     """
     from rattler import MatchSpec
     from rattler.exceptions import InvalidMatchSpecError
@@ -254,23 +290,30 @@ def read_environment_yml(path: Path) -> CondaEnvSpec:
                    "invalid-structure")
     seen: set[str] = set()
     deps_node = None
+    errors = Collector()
     for key_node, value in root.value:
         key = str(key_node.value)
         if key in seen:
             spec.warnings.append(f"line {_mark(key_node)[0]}: duplicate key `{key}`; the last one wins.")
         seen.add(key)
         if key == "name":
-            v = _scalar(path, value, "`name`")
-            spec.name = v
+            with errors.attempt():
+                spec.name = _scalar(path, value, "`name`")
         elif key == "prefix":
-            spec.prefix = _scalar(path, value, "`prefix`")
+            with errors.attempt():
+                spec.prefix = _scalar(path, value, "`prefix`")
             if spec.prefix and re.match(r"^[A-Za-z]:\\", spec.prefix):
                 spec.warnings.append(f"line {_mark(key_node)[0]}: `prefix: {spec.prefix}` is a Windows path "
                                      "from `conda env export`; it is ignored.")
         elif key == "channels":
-            spec.channels = [c.strip() for c, _ in _string_list(path, value, "channels")]
+            with errors.attempt():
+                spec.channels = [c.strip() for c, _ in _string_list(path, value, "channels")]
         elif key == "dependencies":
             deps_node = value
+        elif key == "platforms":
+            with errors.attempt():
+                spec.platforms = _platforms(path, value)
+                spec.platforms_line = _mark(key_node)[0]
         elif key not in _KNOWN_KEYS:
             spec.warnings.append(f"line {_mark(key_node)[0]}: unknown key `{key}` is ignored.")
     if deps_node is None:
@@ -282,20 +325,30 @@ def read_environment_yml(path: Path) -> CondaEnvSpec:
     else:
         raise _err(path, deps_node, f"`dependencies` must be a list, not a {_kind(deps_node)}",
                    "invalid-structure")
+    from .requirements import MAX_LINES
+
+    count = len(items) + sum(len(v.value) for i in items if isinstance(i, yaml.MappingNode)
+                             for _, v in i.value if isinstance(v, yaml.SequenceNode))
+    if count > MAX_LINES:
+        raise _err(path, deps_node, f"{count:,} dependencies; kernelenv reads up to {MAX_LINES:,} per file "
+                   "(check the file is an environment file)", "file-too-large")
     for item in items:
         if isinstance(item, yaml.MappingNode):
-            _read_pip(path, item, spec)
+            with errors.attempt():
+                _read_pip(path, item, spec, errors)
             continue
-        text = _scalar(path, item, "each dependency")
-        if text is None:
+        try:
+            text = _entry_text(path, item, "`dependencies`").strip()
+        except EnvFileError as e:
+            errors.add(e)
             continue
-        text = text.strip()
         line, col = _mark(item)
         try:
             ms = MatchSpec(text)
         except InvalidMatchSpecError as e:
             msg = str(e).split("\nCaused by:")[0]
-            raise _err(path, item, f"invalid conda dependency {text!r}: {msg}", "invalid-matchspec") from e
+            errors.add(_err(path, item, f"invalid conda dependency {text!r}: {msg}", "invalid-matchspec"))
+            continue
         name = ms.name.normalized if ms.name is not None else text
         dep = CondaDependency(spec=text, name=name, line=line, column=col, build=ms.build)
         spec.entries.append(dep)
@@ -303,11 +356,14 @@ def read_environment_yml(path: Path) -> CondaEnvSpec:
         if name == "python":
             spec.python = _python_version(text)
             spec.python_line = line
+    errors.raise_all()
     _summarise(spec)
     return spec
 
 
-def _read_pip(path: Path, node: yaml.MappingNode, spec: CondaEnvSpec) -> None:
+def _read_pip(path: Path, node: yaml.MappingNode, spec: CondaEnvSpec, errors: Collector) -> None:
+    from .requirements import parse_line
+
     for key_node, value in node.value:
         key = str(key_node.value)
         if key != "pip":
@@ -317,9 +373,21 @@ def _read_pip(path: Path, node: yaml.MappingNode, spec: CondaEnvSpec) -> None:
             spec.warnings.append(f"line {_mark(key_node)[0]}: a second `pip:` section; both are installed.")
         else:
             spec.pip_line = _mark(key_node)[0]
-        for line_text, item in _string_list(path, value, "pip"):
-            line_text = line_text.strip()
+        if isinstance(value, yaml.ScalarNode) and value.tag == _NULL:
+            continue
+        if not isinstance(value, yaml.SequenceNode):
+            raise _err(path, value, f"`pip` must be a list, not a {_kind(value)}", "invalid-structure")
+        for item in value.value:
+            try:
+                line_text = _entry_text(path, item, "`pip`").strip()
+            except EnvFileError as e:
+                errors.add(e)
+                continue
             spec.pip.append(line_text)
+            no, col = _mark(item)
+            quoted = 1 if getattr(item, "style", None) in ("'", '"') else 0
+            with errors.attempt():
+                parse_line(path, no, line_text, col - 1 + quoted, follow=False)
             m = re.match(r"^(?:-r|--requirement)(?:\s+|=)?(.+)$", line_text)
             if m and not line_text.startswith("--requirements"):
                 spec.pip_files.append((path.parent / m.group(1).strip()).resolve())

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from ..errors import EnvFileError
-from .errors_util import yaml_error
+from .errors_util import MAX_LOCK_BYTES, bounded, compose_yaml, nesting_error, read_text, yaml_error
 
 #: conda-lock unified lock file versions kernelenv reads (``None``: the 1.0.x layout).
 SUPPORTED_VERSIONS = (1,)
@@ -143,16 +143,17 @@ def _e(path: Path, msg: str, node: yaml.Node | None = None, code: str = "invalid
 
 
 def _load(path: Path) -> tuple[Any, yaml.Node | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise EnvFileError(path, f"not UTF-8 text ({e.reason})", code="encoding") from e
-    try:
-        node = yaml.compose(text, Loader=yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader)
-    except yaml.YAMLError as e:
-        raise yaml_error(path, e) from e
+    # libyaml (CSafeLoader) is fast for big locks and refuses nesting over 1000 levels
+    # itself; the parsed data is then held to MAX_DEPTH like every other file.
+    text = read_text(path, MAX_LOCK_BYTES)
+    node = compose_yaml(path, text)
     loader = yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader
-    data = loader("").construct_document(node) if node is not None else None
+    try:
+        data = loader("").construct_document(node) if node is not None else None
+    except yaml.YAMLError as e:
+        raise yaml_error(path, e, text) from e
+    except RecursionError:
+        raise nesting_error(path, None) from None
     return data, node
 
 
@@ -164,6 +165,7 @@ def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
     return None
 
 
+@bounded
 def read_conda_lock(path: Path) -> CondaLock:
     """Parse a ``conda-lock.yml`` in the current (``version: 1``) or the 1.0.x layout.
 
@@ -283,6 +285,7 @@ _HASH = re.compile(r"^(?P<url>[^#\s]+)(?:#(?:(?:sha256:)(?P<sha>[0-9a-fA-F]{64})
 _FNAME = re.compile(r"^(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.(?:tar\.bz2|conda)$")
 
 
+@bounded
 def read_explicit(path: Path) -> ExplicitLock:
     """Parse an ``@EXPLICIT`` file.
 
@@ -294,7 +297,7 @@ def read_explicit(path: Path) -> ExplicitLock:
         EnvFileError: no ``@EXPLICIT`` line, or a line that is not a package URL (its line).
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, MAX_LOCK_BYTES)
     platform = None
     seen_explicit = False
     out = ExplicitLock(path=path, platform=None)

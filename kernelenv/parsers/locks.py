@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EnvFileError
-from .errors_util import json_error, load_toml, read_text
+from .errors_util import MAX_LOCK_BYTES, bounded, check_depth, json_error, load_toml, nesting_error, read_text
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ def lock_format(path: Path) -> str | None:
     return None
 
 
+@bounded
 def read_pins(path: Path) -> list[Pin]:
     """The pins of a Pipfile.lock, poetry.lock, uv.lock or pylock.toml.
 
@@ -75,30 +76,46 @@ def read_pins(path: Path) -> list[Pin]:
     fmt = lock_format(path)
     if fmt == "Pipfile.lock":
         return _pipfile_lock(path)
-    if fmt == "poetry.lock":
-        return _poetry_lock(path)
-    if fmt == "uv.lock":
-        return _uv_lock(path)
-    if fmt == "pylock":
-        return _pylock(path)
+    if fmt in ("poetry.lock", "uv.lock", "pylock"):
+        data, text = load_toml(path, MAX_LOCK_BYTES)
+        return pins_of(path, fmt, data, text)
     raise EnvFileError(path, "not a known pip lock file (Pipfile.lock, poetry.lock, uv.lock, "
                        "pylock.toml)", code="unknown-lock")
 
 
+def pins_of(path: Path, fmt: str, data: dict[str, Any], text: str) -> list[Pin]:
+    """The pins of an already parsed TOML lock (``fmt``: ``poetry.lock``, ``uv.lock`` or ``pylock``;
+    ``text`` locates errors). Raises EnvFileError like :func:`read_pins`."""
+    reader = {"poetry.lock": _poetry_lock, "uv.lock": _uv_lock, "pylock": _pylock}[fmt]
+    return reader(path, data, text)
+
+
 def _pipfile_lock(path: Path) -> list[Pin]:
-    text = read_text(path)
+    text = read_text(path, MAX_LOCK_BYTES)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise json_error(path, exc) from exc
+    except RecursionError:
+        raise nesting_error(path, text) from None
+    check_depth(path, data, text)
     if not isinstance(data, dict) or "default" not in data:
         raise EnvFileError(path, "not a Pipfile.lock: no 'default' section", 1, 1,
                            code="invalid-lock")
     pins = []
     for section in ("default", "develop"):
-        for name, entry in (data.get(section) or {}).items():
+        entries = data.get(section) or {}
+        if not isinstance(entries, dict):
+            raise EnvFileError(path, f"'{section}' must be an object of packages", *_json_pos(text, section),
+                               code="invalid-lock")
+        for name, entry in entries.items():
             if not isinstance(entry, dict):
                 continue
+            wrong = [k for k, t in (("version", str), ("markers", str), ("hashes", list)) if k in entry
+                     and not isinstance(entry[k], t)]
+            if wrong or not all(isinstance(h, str) for h in entry.get("hashes") or []):
+                raise EnvFileError(path, f"{name}: '{(wrong or ['hashes'])[0]}' has the wrong type",
+                                   *_json_pos(text, name), code="invalid-lock")
             v = entry.get("version")
             version = v[2:] if isinstance(v, str) and v.startswith("==") else v
             source = entry.get("git") or entry.get("path") or entry.get("file") or entry.get("index")
@@ -107,11 +124,10 @@ def _pipfile_lock(path: Path) -> list[Pin]:
     return pins
 
 
-def _poetry_lock(path: Path) -> list[Pin]:
-    data, _ = load_toml(path)
+def _poetry_lock(path: Path, data: dict[str, Any], text: str) -> list[Pin]:
     pins = []
-    for pkg in data.get("package") or []:
-        _require(path, pkg, ("name", "version"), "[[package]]")
+    for i, pkg in enumerate(_list(path, data, "package")):
+        _require(path, pkg, ("name", "version"), "[[package]]", i, text)
         hashes = tuple(f["hash"] for f in pkg.get("files") or [] if isinstance(f, dict) and f.get("hash"))
         markers = pkg.get("markers")
         if isinstance(markers, dict):  # poetry 2: per-group markers
@@ -123,11 +139,10 @@ def _poetry_lock(path: Path) -> list[Pin]:
     return pins
 
 
-def _uv_lock(path: Path) -> list[Pin]:
-    data, _ = load_toml(path)
+def _uv_lock(path: Path, data: dict[str, Any], text: str) -> list[Pin]:
     pins = []
-    for pkg in data.get("package") or []:
-        _require(path, pkg, ("name",), "[[package]]")
+    for i, pkg in enumerate(_list(path, data, "package")):
+        _require(path, pkg, ("name",), "[[package]]", i, text)
         hashes = []
         if isinstance(pkg.get("sdist"), dict) and pkg["sdist"].get("hash"):
             hashes.append(pkg["sdist"]["hash"])
@@ -138,13 +153,12 @@ def _uv_lock(path: Path) -> list[Pin]:
     return pins
 
 
-def _pylock(path: Path) -> list[Pin]:
-    data, _ = load_toml(path)
+def _pylock(path: Path, data: dict[str, Any], text: str) -> list[Pin]:
     if "lock-version" not in data:
         raise EnvFileError(path, "not a PEP 751 lock: no 'lock-version'", 1, 1, code="invalid-lock")
     pins = []
-    for pkg in data.get("packages") or []:
-        _require(path, pkg, ("name",), "[[packages]]")
+    for i, pkg in enumerate(_list(path, data, "packages")):
+        _require(path, pkg, ("name",), "[[packages]]", i, text)
         hashes: list[str] = []
         arts: list[Any] = list(pkg.get("wheels") or [])
         if isinstance(pkg.get("sdist"), dict):
@@ -158,7 +172,35 @@ def _pylock(path: Path) -> list[Pin]:
     return pins
 
 
-def _require(path: Path, pkg: Any, keys: tuple[str, ...], where: str) -> None:
-    if not isinstance(pkg, dict) or any(k not in pkg for k in keys):
-        raise EnvFileError(path, f"{where} entry without {', '.join(keys)}: {str(pkg)[:80]}",
-                           code="invalid-lock")
+def _json_pos(text: str, key: str) -> tuple[int, int]:
+    """1-based (line, column) of ``"key"`` in a JSON text (1, 1 when absent)."""
+    from .errors_util import find_position
+
+    line, col = find_position(text, json.dumps(key))
+    return (line or 1, col or 1)
+
+
+def _list(path: Path, data: dict[str, Any], key: str) -> list[Any]:
+    v = data.get(key) or []
+    if not isinstance(v, list):
+        raise EnvFileError(path, f"`{key}` must be an array of tables ([[{key}]])", 1, 1, code="invalid-lock")
+    return v
+
+
+def _require(path: Path, pkg: Any, keys: tuple[str, ...], where: str, index: int = 0,
+             text: str | None = None) -> None:
+    """Each of ``keys`` is in table ``pkg`` (the ``index``-th ``where`` table of ``text``) and a string."""
+    bad = not isinstance(pkg, dict) or any(not isinstance(pkg.get(k), str) for k in keys)
+    if not bad:
+        return
+    line = None
+    if text is not None:  # the index-th "[[package]]" header
+        pos = -1
+        for _ in range(index + 1):
+            pos = text.find(where, pos + 1)
+            if pos < 0:
+                break
+        if pos >= 0:
+            line = text.count("\n", 0, pos) + 1
+    raise EnvFileError(path, f"{where} entry without {', '.join(keys)} (as strings)", line or 1, 1,
+                       code="invalid-lock")

@@ -16,13 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 from ..errors import EnvFileError
-from .errors_util import toml_error
+from .errors_util import MAX_LOCK_BYTES, Collector, bounded, find_position, load_toml, too_large
 from .condalock import LockedPackage
 
 
@@ -105,16 +100,61 @@ class PixiManifest:
         return out
 
 
-def _toml(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise toml_error(path, e, text) from e
-
-
 def _channel(c: Any) -> str:
     return str(c.get("channel")) if isinstance(c, dict) else str(c)
+
+
+def _locate(text: str, header: str, name: str) -> tuple[int | None, int | None, int | None]:
+    """(line, column, end column) of ``name = ...`` in table ``header`` (1-based, end exclusive)."""
+    start = text.find(f"[{header}]")
+    start = max(0, start)
+    for needle in (f"{name} =", f'"{name}" =', f"{name}="):
+        line, col = find_position(text, needle, start)
+        if line is not None:
+            row = text.splitlines()[line - 1]
+            return line, col, len(row.rstrip()) + 1
+    return None, None, None
+
+
+def _check_deps(path: Path, text: str, header: str, deps: Any, errors: Collector, pypi: bool) -> None:
+    """Type-check and validate one ``[...dependencies]`` table; each bad entry is an error."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from rattler import NamelessMatchSpec
+
+    if deps is None:
+        return
+    if not isinstance(deps, dict):
+        line, col = find_position(text, header)
+        errors.add(EnvFileError(path, f"[{header}] must be a table of name = spec", line, col,
+                                code="invalid-type"))
+        return
+    for name, spec in deps.items():
+        def bad(msg: str, code: str = "invalid-specifier") -> None:
+            # Located only for a bad entry: a lookup per entry would be quadratic in the table.
+            line, col, end = _locate(text, header, name)
+            errors.add(EnvFileError(path, f"[{header}] {name}: {msg}", line, col, code=code,
+                                    end_line=line if end else None, end_column=end))
+
+        version = spec.get("version") if isinstance(spec, dict) else spec
+        if not isinstance(spec, (str, dict)):
+            bad(f"expected a version spec string or a table, not {type(spec).__name__}", "invalid-type")
+            continue
+        if isinstance(spec, dict):
+            wrong = [k for k, v in spec.items() if k in ("version", "build", "channel", "path", "git",
+                                                        "url", "branch", "tag", "rev", "subdirectory")
+                     and not isinstance(v, str)]
+            if wrong:
+                bad(f"{wrong[0]} must be a string, not {type(spec[wrong[0]]).__name__}", "invalid-type")
+                continue
+        if not isinstance(version, str) or version.strip() in ("", "*"):
+            continue
+        try:
+            if pypi:
+                SpecifierSet(version)
+            else:
+                NamelessMatchSpec(version)
+        except (InvalidSpecifier, Exception) as exc:  # rattler raises its own error types
+            bad(f"invalid version spec {version!r}: {str(exc).splitlines()[0]}")
 
 
 def _feature(name: str, t: dict[str, Any]) -> PixiFeature:
@@ -135,6 +175,7 @@ def _python(spec: Any) -> str | None:
     return spec.strip()
 
 
+@bounded
 def read_pixi_toml(path: Path) -> PixiManifest:
     """Parse a ``pixi.toml``.
 
@@ -147,15 +188,45 @@ def read_pixi_toml(path: Path) -> PixiManifest:
     Raises:
         EnvFileError: TOML syntax error (line/column, code ``toml-syntax``), no
             ``[workspace]``/``[project]`` table, or an environment naming an unknown
-            feature (code ``invalid-manifest``).
+            feature (code ``invalid-manifest``), a dependency whose spec is not a valid
+            conda version spec (``python = ">>=3"``) or PEP 440 specifier (PyPI), or of
+            the wrong type (each one reported: :class:`~kernelenv.errors.EnvFileErrors`),
+            size/nesting limits.
     """
     path = Path(path)
-    data = _toml(path)
+    data, text = load_toml(path)
     table = "workspace" if "workspace" in data else "project" if "project" in data else None
     if table is None:
         raise EnvFileError(path, "no [workspace] (or older [project]) table: not a pixi manifest", 1, 1,
                            code="invalid-manifest")
     meta = data[table]
+    if not isinstance(meta, dict):
+        line, col = find_position(text, table)
+        raise EnvFileError(path, f"[{table}] must be a table", line, col, code="invalid-type")
+    errors = Collector()
+    for key in ("channels", "platforms"):
+        if key in meta and not isinstance(meta[key], list):
+            line, col = find_position(text, f"{key} =")
+            errors.add(EnvFileError(path, f"[{table}] {key} must be a list", line, col, code="invalid-type"))
+    if "name" in meta and not isinstance(meta["name"], str):
+        line, col = find_position(text, "name =")
+        errors.add(EnvFileError(path, f"[{table}] name must be a string", line, col, code="invalid-type"))
+    _check_deps(path, text, "dependencies", data.get("dependencies"), errors, pypi=False)
+    _check_deps(path, text, "pypi-dependencies", data.get("pypi-dependencies"), errors, pypi=True)
+    features = data.get("feature") or {}
+    if not isinstance(features, dict):
+        errors.add(EnvFileError(path, "[feature] must be a table of features", *find_position(text, "feature"),
+                                code="invalid-type"))
+        features = {}
+    for fname, ft in features.items():
+        if not isinstance(ft, dict):
+            errors.add(EnvFileError(path, f"[feature.{fname}] must be a table",
+                                    *find_position(text, f"feature.{fname}"), code="invalid-type"))
+            continue
+        _check_deps(path, text, f"feature.{fname}.dependencies", ft.get("dependencies"), errors, pypi=False)
+        _check_deps(path, text, f"feature.{fname}.pypi-dependencies", ft.get("pypi-dependencies"), errors,
+                    pypi=True)
+    errors.raise_all()
     m = PixiManifest(path=path, name=meta.get("name"), table=table,
                      channels=[_channel(c) for c in meta.get("channels") or []],
                      platforms=[str(p) for p in meta.get("platforms") or []])
@@ -204,15 +275,23 @@ class PixiLock:
         return sorted(self.environments.get("default", {}))
 
 
+@bounded
 def read_pixi_lock(path: Path) -> PixiLock:
     """Parse a ``pixi.lock`` with :class:`rattler.LockFile`.
 
     Raises:
-        EnvFileError: rattler cannot read it (the message is rattler's, code ``invalid-lock``).
+        EnvFileError: rattler cannot read it (the message is rattler's, code
+            ``invalid-lock``), or it is over :data:`~.errors_util.MAX_LOCK_BYTES`.
     """
     import rattler
 
     path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise EnvFileError(path, f"cannot read: {e.strerror or e}", code="unreadable") from e
+    if size > MAX_LOCK_BYTES:
+        raise too_large(path, size, MAX_LOCK_BYTES)
     try:
         lf = rattler.LockFile.from_path(path)
     except Exception as e:  # rattler raises its own exception types per failure

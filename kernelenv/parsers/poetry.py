@@ -16,11 +16,16 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+_CLAUSE_SPLIT = re.compile(r"(?<=\s)(?=[<>=!~^])")
 _OP = re.compile(r"^(===|==|!=|~=|>=|<=|>|<|\^|~|=)?\s*(.+)$")
 
 
 class PoetryConstraintError(ValueError):
     """A Poetry version constraint that cannot be written as a PEP 440 specifier."""
+
+
+class PoetryTypeError(PoetryConstraintError):
+    """A dependency table value of the wrong type (``version = 1.0``): an error, never coerced."""
 
 
 def _release(v: str) -> list[int]:
@@ -92,8 +97,11 @@ def constraint_to_specifier(constraint: str) -> str:
         raise PoetryConstraintError(
             f"{constraint!r} uses '||' (or), which a PEP 440 specifier cannot express")
     clauses: list[str] = []
-    for part in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", c):
-        clauses.extend(_one(part))
+    # Commas, and whitespace before an operator, separate clauses. Zero-width split after a
+    # space (not ``\s+(?=op)``, which is quadratic in a run of spaces).
+    for piece in c.split(","):
+        for part in _CLAUSE_SPLIT.split(piece):
+            clauses.extend(_one(part))
     spec = ",".join(clauses)
     try:
         SpecifierSet(spec)
@@ -138,13 +146,17 @@ def dependency_to_pep508(name: str, value: Any, base: Path | None = None) -> lis
         spec = constraint_to_specifier(value)
         return [(f"{name}{spec}", False)]
     if not isinstance(value, dict):
-        raise PoetryConstraintError(f"unsupported value {value!r}")
-    for key in ("git", "url", "path", "rev", "tag", "branch", "subdirectory", "markers", "platform"):
-        if key in value and not isinstance(value[key], str):
-            raise PoetryConstraintError(f"{key} must be a string, not {value[key]!r}")
+        raise PoetryTypeError(f"expected a constraint string or a table, not {value!r}")
+    for key in ("git", "url", "path", "rev", "tag", "branch", "subdirectory", "markers", "platform",
+                "version", "python", "source"):
+        if key in value and not isinstance(value[key], str):  # checked, not coerced (1.0 is not "1.0")
+            raise PoetryTypeError(f"{key} must be a string, not {value[key]!r}")
+    for key in ("optional", "develop", "allow-prereleases"):
+        if key in value and not isinstance(value[key], bool):
+            raise PoetryTypeError(f"{key} must be true or false, not {value[key]!r}")
     extras = value.get("extras") or []
     if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
-        raise PoetryConstraintError(f"extras must be a list of strings, not {extras!r}")
+        raise PoetryTypeError(f"extras must be a list of strings, not {extras!r}")
     head = name + (f"[{','.join(extras)}]" if extras else "")
     if "git" in value:
         ref = value.get("rev") or value.get("tag") or value.get("branch")

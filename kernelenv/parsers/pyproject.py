@@ -20,8 +20,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ..errors import EnvFileError
-from .errors_util import check_table_requirement, find_position, find_string_value, load_toml, requirement_error
-from .poetry import PoetryConstraintError, constraint_to_specifier, dependency_to_pep508
+from .errors_util import (Collector, bounded, check_table_requirement, find_position, find_string_value,
+                          load_toml, requirement_error)
+from .poetry import PoetryConstraintError, PoetryTypeError, constraint_to_specifier, dependency_to_pep508
 
 PROJECT_TABLES = ("project", "build-system", "dependency-groups")
 
@@ -83,62 +84,88 @@ def is_project_data(data: dict[str, Any]) -> bool:
     return any(k in data for k in PROJECT_TABLES) or "poetry" in tool or "uv" in tool
 
 
+@bounded
 def read_pyproject(path: Path) -> PyProject:
     """Parse a pyproject.toml.
 
     Raises:
         EnvFileError: TOML syntax (line/column from tomllib), a dependency that is
             not PEP 508 (its line and column in the file), a bad ``requires-python``,
-            a wrong type for a known key, an unknown ``include-group``.
+            a wrong type for a known key, an unknown ``include-group``, size/nesting
+            limits. Each table and each dependency is checked: several errors raise
+            :class:`~kernelenv.errors.EnvFileErrors`.
     """
     path = Path(path)
     data, text = load_toml(path)
     pp = PyProject(path=path, data=data)
-    tool = _table(path, text, data, "tool")
-    project = _table(path, text, data, "project")
-    poetry = _table(path, text, tool, "poetry", "tool.poetry")
-    uv = _table(path, text, tool, "uv", "tool.uv")
-    pp.kernelenv = _table(path, text, tool, "kernelenv", "tool.kernelenv")
+    errors = Collector()
+
+    def table(parent: dict[str, Any], key: str, dotted: str | None = None) -> dict[str, Any]:
+        try:
+            return _table(path, text, parent, key, dotted)
+        except EnvFileError as exc:
+            errors.add(exc)
+            return {}
+
+    tool = table(data, "tool")
+    project = table(data, "project")
+    poetry = table(tool, "poetry", "tool.poetry")
+    uv = table(tool, "uv", "tool.uv")
+    pp.kernelenv = table(tool, "kernelenv", "tool.kernelenv")
     pp.is_project = is_project_data(data)
     pp.is_poetry = "poetry" in tool
     pp.has_project_table = "project" in data
 
-    for table, where in ((project, "project"), (poetry, "tool.poetry")):
-        if "name" in table and not isinstance(table["name"], str):
+    for tbl, where in ((project, "project"), (poetry, "tool.poetry")):
+        if "name" in tbl and not isinstance(tbl["name"], str):
             line, col = find_position(text, "name =")
-            raise EnvFileError(path, f"[{where}] name must be a string", line, col, code="invalid-type")
-    if "requires-python" in project and not isinstance(project["requires-python"], str):
-        line, col = find_position(text, "requires-python =")
-        raise EnvFileError(path, "[project] requires-python must be a string", line, col,
-                           code="invalid-type")
-    pp.name = project.get("name") or poetry.get("name")
-    for dep in _str_list(path, text, project, "dependencies", "project.dependencies"):
-        pp.dependencies.append(_check_req(path, text, dep))
-    opt = _table(path, text, project, "optional-dependencies", "project.optional-dependencies")
-    for extra in opt:
-        pp.optional_dependencies[extra] = [_check_req(path, text, d) for d in
-                                           _str_list(path, text, opt, extra, f"optional-dependencies.{extra}")]
+            errors.add(EnvFileError(path, f"[{where}] name must be a string", line, col, code="invalid-type"))
     rp = project.get("requires-python")
+    if rp is not None and not isinstance(rp, str):
+        line, col = find_position(text, "requires-python =")
+        errors.add(EnvFileError(path, "[project] requires-python must be a string", line, col,
+                                code="invalid-type"))
+        rp = None
+    name = project.get("name") or poetry.get("name")
+    pp.name = name if isinstance(name, str) else None
+    with errors.attempt():
+        for dep in _str_list(path, text, project, "dependencies", "project.dependencies"):
+            with errors.attempt():
+                pp.dependencies.append(_check_req(path, text, dep))
+    opt = table(project, "optional-dependencies", "project.optional-dependencies")
+    for extra in opt:
+        with errors.attempt():
+            reqs: list[str] = []
+            for d in _str_list(path, text, opt, extra, f"optional-dependencies.{extra}"):
+                with errors.attempt():
+                    reqs.append(_check_req(path, text, d))
+            pp.optional_dependencies[extra] = reqs
     if rp is not None:
-        pp.requires_python_raw = str(rp)
+        pp.requires_python_raw = rp
         try:
-            pp.requires_python = str(SpecifierSet(str(rp)))
+            pp.requires_python = str(SpecifierSet(rp))
         except InvalidSpecifier as exc:
-            line, col = find_string_value(text, str(rp))
-            raise EnvFileError(path, f"requires-python {rp!r} is not a PEP 440 specifier: {exc}",
-                               line, col, code="invalid-specifier") from exc
+            line, col = find_string_value(text, rp)
+            errors.add(EnvFileError(path, f"requires-python {rp!r} is not a PEP 440 specifier: {exc}",
+                                    line, col, end_line=line, end_column=(col + len(rp)) if col else None,
+                                    code="invalid-specifier"))
 
-    groups = _table(path, text, data, "dependency-groups")
-    pp.dependency_groups = resolve_dependency_groups(path, text, groups)
+    groups = table(data, "dependency-groups")
+    with errors.attempt():
+        pp.dependency_groups = resolve_dependency_groups(path, text, groups)
 
     if poetry:
-        _read_poetry(path, text, poetry, pp)
+        with errors.attempt():
+            _read_poetry(path, text, poetry, pp)
 
-    ws = _table(path, text, uv, "workspace", "tool.uv.workspace") if "workspace" in uv else None
+    ws = table(uv, "workspace", "tool.uv.workspace") if "workspace" in uv else None
     if ws is not None:
         pp.is_uv_workspace = True
-        pp.workspace_members = _str_list(path, text, ws, "members", "tool.uv.workspace.members")
-        pp.workspace_exclude = _str_list(path, text, ws, "exclude", "tool.uv.workspace.exclude")
+        with errors.attempt():
+            pp.workspace_members = _str_list(path, text, ws, "members", "tool.uv.workspace.members")
+        with errors.attempt():
+            pp.workspace_exclude = _str_list(path, text, ws, "exclude", "tool.uv.workspace.exclude")
+    errors.raise_all()
     sources = uv.get("sources") or {}
     if isinstance(sources, dict):
         for src in sources.values():
@@ -154,6 +181,7 @@ def resolve_dependency_groups(path: Path, text: str, groups: dict[str, Any]) -> 
 
     norm = {canonicalize_name(k): k for k in groups}
     out: dict[str, list[str]] = {}
+    errors = Collector()
 
     def expand(name: str, stack: tuple[str, ...]) -> list[str]:
         key = norm.get(canonicalize_name(name))
@@ -173,9 +201,13 @@ def resolve_dependency_groups(path: Path, text: str, groups: dict[str, Any]) -> 
         res: list[str] = []
         for item in items:
             if isinstance(item, str):
-                res.append(_check_req(path, text, item))
-            elif isinstance(item, dict) and "include-group" in item:
-                res.extend(expand(str(item["include-group"]), stack + (key,)))
+                if not stack:
+                    with errors.attempt():
+                        res.append(_check_req(path, text, item))
+                else:  # checked (and reported) where the group itself is expanded
+                    res.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+                res.extend(expand(item["include-group"], stack + (key,)))
             else:
                 line, col = find_position(text, f"{key} =")
                 raise EnvFileError(path, f"[dependency-groups] {key!r}: unexpected entry {item!r}",
@@ -183,7 +215,9 @@ def resolve_dependency_groups(path: Path, text: str, groups: dict[str, Any]) -> 
         return res
 
     for k in groups:
-        out[k] = expand(k, ())
+        with errors.attempt():
+            out[k] = expand(k, ())
+    errors.raise_all()
     return out
 
 
@@ -192,23 +226,37 @@ def _read_poetry(path: Path, text: str, poetry: dict[str, Any], pp: PyProject) -
     extras = _table(path, text, poetry, "extras", "tool.poetry.extras")
     optional: dict[str, str] = {}
     base = path.parent
+    errors = Collector()
     for name, value in deps.items():
         if name.lower() == "python":
+            if not isinstance(value, str):
+                line, col = find_position(text, f"{name} =")
+                errors.add(EnvFileError(path, f"[tool.poetry.dependencies] python must be a string, not "
+                                        f"{type(value).__name__}", line, col, code="invalid-type"))
+                continue
             try:
-                spec = constraint_to_specifier(str(value))
+                spec = constraint_to_specifier(value)
             except PoetryConstraintError as exc:
-                line, col = find_string_value(text, str(value))
-                raise EnvFileError(path, f"python = {value!r}: {exc}", line, col,
-                                   code="invalid-specifier") from exc
+                line, col = find_string_value(text, value)
+                errors.add(EnvFileError(path, f"python = {value!r}: {exc}", line, col, end_line=line,
+                                        end_column=(col + len(value)) if col else None,
+                                        code="invalid-specifier"))
+                continue
             if pp.requires_python is None:
-                pp.requires_python, pp.requires_python_raw = spec, str(value)
+                pp.requires_python, pp.requires_python_raw = spec, value
             continue
-        for req, is_opt in _poetry_dep(path, text, name, value, base, pp):
-            if is_opt:
-                optional[name.lower()] = req
-            else:
-                pp.dependencies.append(req)
+        with errors.attempt():
+            for req, is_opt in _poetry_dep(path, text, name, value, base, pp):
+                if is_opt:
+                    optional[name.lower()] = req
+                else:
+                    pp.dependencies.append(req)
     for extra, names in extras.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            line, col = find_position(text, f"{extra} =")
+            errors.add(EnvFileError(path, f"[tool.poetry.extras] {extra} must be a list of names", line, col,
+                                    code="invalid-type"))
+            continue
         pp.optional_dependencies.setdefault(extra, []).extend(
             optional[n.lower()] for n in names if n.lower() in optional)
     groups: dict[str, Any] = {}
@@ -219,17 +267,28 @@ def _read_poetry(path: Path, text: str, poetry: dict[str, Any], pp: PyProject) -
             groups[gname] = g.get("dependencies") or {}
     for gname, gdeps in groups.items():
         reqs = pp.dependency_groups.setdefault(gname, [])
+        if not isinstance(gdeps, dict):
+            line, col = find_position(text, f"{gname}")
+            errors.add(EnvFileError(path, f"[tool.poetry] group {gname!r}: dependencies must be a table",
+                                    line, col, code="invalid-type"))
+            continue
         for name, value in gdeps.items():
-            reqs.extend(r for r, _ in _poetry_dep(path, text, name, value, base, pp))
+            with errors.attempt():
+                reqs.extend(r for r, _ in _poetry_dep(path, text, name, value, base, pp))
+    errors.raise_all()
 
 
 def _poetry_dep(path: Path, text: str, name: str, value: Any, base: Path,
                 pp: PyProject) -> list[tuple[str, bool]]:
     try:
         out = dependency_to_pep508(name, value, base)
-    except PoetryConstraintError as exc:
+    except PoetryTypeError as exc:
         line, col = find_position(text, f"{name} =")
-        pp.warnings.append(f"{path.name}:{line}: {name}: {exc}; installed without a version constraint")
+        raise EnvFileError(path, f"[tool.poetry] {name}: {exc}", line, col, code="invalid-type") from exc
+    except PoetryConstraintError as exc:
+        if len(pp.warnings) < 200:  # each costs a lookup in the text: bounded like errors
+            line, col = find_position(text, f"{name} =")
+            pp.warnings.append(f"{path.name}:{line}: {name}: {exc}; installed without a version constraint")
         return [(name, isinstance(value, dict) and bool(value.get("optional")))]
     for req, _ in out:
         check_table_requirement(path, text, name, req, "cannot convert to PEP 508",

@@ -27,7 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from ..errors import EnvFileError
 from ..model import PythonRequest
-from .errors_util import read_text
+from .errors_util import bounded, read_text
 from .poetry import PoetryConstraintError, constraint_to_specifier
 
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
@@ -50,6 +50,7 @@ def check_specifier(spec: str) -> str:
     return str(SpecifierSet(spec)) if spec.strip() else ""
 
 
+@bounded
 def from_runtime_txt(path: Path) -> PythonRequest | None:
     """Read repo2docker's ``runtime.txt``: ``python-3.10`` -> ``==3.10.*``.
 
@@ -75,6 +76,7 @@ def from_runtime_txt(path: Path) -> PythonRequest | None:
     return None
 
 
+@bounded
 def from_python_version_file(path: Path) -> PythonRequest | None:
     """Read ``.python-version`` (pyenv/uv): the first line naming a CPython version.
 

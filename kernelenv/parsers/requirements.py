@@ -20,7 +20,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ..errors import EnvFileError
-from .errors_util import read_text, requirement_error
+from .errors_util import Collector, bounded, read_text, requirement_error
 
 #: Global options pip accepts in a requirements file, with whether they take a value.
 GLOBAL_OPTIONS: dict[str, bool] = {
@@ -32,7 +32,13 @@ GLOBAL_OPTIONS: dict[str, bool] = {
 _LONG = {"-i": "--index-url", "-f": "--find-links", "-r": "--requirement",
          "-c": "--constraint", "-e": "--editable"}
 _PER_REQ = ("--hash", "--config-settings", "--global-option", "--install-option")
-_COMMENT = re.compile(r"(^|\s+)#.*$")
+# A comment starts at a ``#`` that begins the line or follows whitespace (pip's rule).
+# Found with a lookbehind, not pip's ``(^|\s+)#.*$``: that pattern backtracks over every
+# suffix of a run of spaces, quadratic in the run (issue 17: 40,000 spaces took 11 s).
+_COMMENT = re.compile(r"(?:^|(?<=\s))#")
+#: Most requirement lines one file may hold (a real env has a few hundred; 100,000
+#: lines made ``create`` run for minutes with no word).
+MAX_LINES = 10_000
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,8 @@ def logical_lines(text: str) -> list[tuple[int, str, int]]:
     for no, physical in enumerate(text.splitlines(), 1):
         if not buf:
             start = no
-        stripped = _COMMENT.sub("", physical)
+        m = _COMMENT.search(physical)
+        stripped = physical[: m.start()].rstrip() if m else physical
         if stripped.endswith("\\"):
             buf += stripped[:-1] + " "
             continue
@@ -103,6 +110,7 @@ def logical_lines(text: str) -> list[tuple[int, str, int]]:
     return out
 
 
+@bounded
 def read_requirements(path: Path, *, constraint: bool = False,
                       _seen: frozenset[Path] = frozenset()) -> list[ReqLine]:
     """Parse a requirements file, following ``-r``/``-c`` includes.
@@ -117,14 +125,26 @@ def read_requirements(path: Path, *, constraint: bool = False,
 
     Raises:
         EnvFileError: an invalid requirement (line and column from packaging's
-            parser), an unknown option, a missing or circular include.
+            parser), an unknown option, a missing or circular include, a file over
+            :data:`~.errors_util.MAX_SPEC_BYTES` or with more than :data:`MAX_LINES`
+            lines. Every line is checked: several bad lines raise
+            :class:`~kernelenv.errors.EnvFileErrors` holding one error per line.
     """
     path = Path(path)
     text = read_text(path)
     seen = _seen | {path.resolve()}
     out: list[ReqLine] = []
-    for no, line, col0 in logical_lines(text):
-        out.extend(_parse_line(path, no, line, col0, constraint, seen))
+    lines = logical_lines(text)
+    if len(lines) > MAX_LINES:
+        no = lines[MAX_LINES][0]
+        raise EnvFileError(path, f"{len(lines):,} requirement lines; kernelenv reads up to {MAX_LINES:,} "
+                           "per file (split the file, or check it is a requirements file)", no, 1,
+                           code="file-too-large")
+    errors = Collector()
+    for no, line, col0 in lines:
+        with errors.attempt():
+            out.extend(parse_line(path, no, line, col0, constraint=constraint, seen=seen))
+    errors.raise_all()
     return out
 
 
@@ -138,8 +158,22 @@ def _split_opt(line: str) -> tuple[str, str | None]:
     return m.group(1), (m.group(2).strip() or None)
 
 
-def _parse_line(path: Path, no: int, line: str, col0: int, constraint: bool,
-                seen: frozenset[Path]) -> list[ReqLine]:
+def parse_line(path: Path, no: int, line: str, col0: int = 0, *, constraint: bool = False,
+               seen: frozenset[Path] = frozenset(), follow: bool = True) -> list[ReqLine]:
+    """Parse one logical line of a requirements file (pip's syntax; also the entries of
+    environment.yml's ``pip:`` list).
+
+    Args:
+        path: the file the line is in (includes are relative to its folder).
+        no: 1-based line number; ``col0``: 0-based column where ``line`` starts.
+        constraint: the line comes from a constraints file.
+        seen: files already being read (circular includes).
+        follow: read ``-r``/``-c`` includes (else only check the file exists and
+            return no lines for them).
+
+    Raises:
+        EnvFileError: an invalid requirement or option, a missing or circular include.
+    """
     if line.startswith("-"):
         opt, value = _split_opt(line)
         long = _LONG.get(opt, opt)
@@ -157,6 +191,8 @@ def _parse_line(path: Path, no: int, line: str, col0: int, constraint: bool,
             if not target.is_file():
                 raise EnvFileError(path, f"{opt} {value}: file not found ({target})", no,
                                    col0 + 1, code="missing-include")
+            if not follow:
+                return []
             return read_requirements(target, constraint=constraint or long == "--constraint",
                                      _seen=seen)
         if long == "--editable":

@@ -1,0 +1,71 @@
+"""The packages kernelenv adds to an env a project's files do not ask for: ipykernel (so the
+env runs as a kernel) and pip (so IPython's ``%pip``, which runs ``python -m pip`` with the
+kernel's interpreter, and ``!pip`` install into the env).
+
+Both backends add them the same way, with ``uv pip install --python <env python>``, after the
+project's own packages: the uv backend into its venvs, the rattler backend into conda prefixes
+that hold python but no pip (conda itself adds pip with python, its
+``add_pip_as_python_dependency`` default). Built from a lock, the versions resolved the first
+time are recorded in the state file (``kernel_pins``: the lock's digest and ``name==version``
+pins) and every later build from the same lock installs exactly them, so they do not float
+between rebuilds of one lock. Being installed by the build, they are part of the drift
+baseline (:func:`kernelenv.drift.snapshot`), never reported as hand installs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from .model import Project
+from .progress import Reporter
+from .uvtool import run_uv
+
+#: ``name==version`` and nothing else (kernel pins read back from the state file are never options)
+_EXACT_PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}==[A-Za-z0-9][A-Za-z0-9.+!_-]{0,100}\Z")
+
+
+def install_kernel_extras(project: Project, prefix: Path, python: Path, extra: list[str],
+                          installed: dict[str, str], read_installed: Callable[[Path], dict[str, str]],
+                          from_lock: bool, reporter: Reporter) -> None:
+    """Install ``extra`` (``["ipykernel"]``, ``["pip"]`` or both) into the env at ``prefix``.
+
+    Args:
+        project: the project (its lock and state file; ``project.environment`` selects a pixi
+            environment's state).
+        prefix: the env folder (venv or conda prefix) being built.
+        python: its interpreter, uv's ``--python`` target.
+        extra: distribution names to add.
+        installed: ``{normalized name: version}`` in the env before this step.
+        read_installed: reads that mapping again after the install (the backend's ``installed``).
+        from_lock: the env is built from ``project.lock``: reuse / record the pins against
+            the lock's sha256 digest.
+        reporter: progress (step ``install``).
+
+    Raises:
+        BuildError: uv failed (step ``install``), with uv's last line.
+    """
+    from .hashing import file_digest
+    from .state import read_state, update_state
+
+    what = " and ".join(extra)
+    digest = file_digest(project.lock) if from_lock and project.lock is not None else None
+    recorded = (read_state(project.root, project.environment) or {}).get("kernel_pins") or {}
+    pins = recorded.get("pins") if digest and recorded.get("lock") == digest else None
+    if isinstance(pins, list) and pins and all(isinstance(p, str) and _EXACT_PIN.match(p) for p in pins):
+        reporter.step("install", 0.8, f"Adding {what} at the versions pinned for this lock")
+        run_uv(["pip", "install", "--python", str(python), *pins], reporter,
+               step="install", error=f"installing {what} failed")
+        return
+    reporter.step("install", 0.8, f"Adding {what}"
+                  + (" (the project does not declare ipykernel)" if "ipykernel" in extra else ""))
+    run_uv(["pip", "install", "--python", str(python), *extra], reporter,
+           step="install", error=f"installing {what} failed")
+    if digest:
+        now = read_installed(prefix)
+        new = sorted(f"{n}=={v}" for n, v in now.items() if installed.get(n) != v)
+        update_state(project.root, environment=project.environment, kernel_pins={"lock": digest, "pins": new})
+
+
+__all__ = ["install_kernel_extras"]
