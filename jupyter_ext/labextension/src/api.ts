@@ -6,13 +6,16 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import type {
+  IHistory,
   IJob,
   IKernelenvClient,
+  IPackageList,
   IProjectList,
   IResolveResult,
+  IRollbackResult,
   JobAction
 } from './types';
-import { actionUrl, jobUrl, projectsUrl, resolveUrl } from './urls';
+import { actionUrl, historyUrl, jobUrl, packagesUrl, projectsUrl, resolveUrl } from './urls';
 
 /** A non-2xx answer; `message` is the server's own `message` when it sent one. */
 export class KernelenvApiError extends Error {
@@ -58,6 +61,21 @@ export class KernelenvClient implements IKernelenvClient {
       }
       throw err;
     }
+  }
+
+  listPackages(projectPath: string): Promise<IPackageList> {
+    return this.request<IPackageList>(packagesUrl(projectPath));
+  }
+
+  history(projectPath: string): Promise<IHistory> {
+    return this.request<IHistory>(historyUrl(projectPath));
+  }
+
+  rollback(projectPath: string, build?: string): Promise<IRollbackResult> {
+    return this.request<IRollbackResult>(historyUrl(projectPath, 'rollback'), {
+      method: 'POST',
+      body: JSON.stringify(build ? { build } : {})
+    });
   }
 
   getJob(id: string): Promise<IJob> {

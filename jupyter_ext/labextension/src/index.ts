@@ -10,13 +10,13 @@ import {
 } from '@jupyterlab/application';
 import { Dialog, ICommandPalette, InputDialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
-import { INotebookTracker } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { KernelenvClient } from './api';
 import { environmentsIcon } from './icon';
 import { setupKernelSelection } from './kernels';
-import { projectForFolder } from './logic';
+import { changesPackages, projectForFolder } from './logic';
 import { EnvironmentsModel } from './model';
 import { EnvironmentsPanel } from './panel';
 import type { AutoSelectMode, IProject, JobAction } from './types';
@@ -60,11 +60,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const client = new KernelenvClient();
     const model = new EnvironmentsModel({
+      confirmBuildBackend: (path, action, reason) => confirmBuildBackend(path, action, reason),
       client,
       notifier: {
         success: message => void Notification.success(message, { autoClose: 5000 }),
         info: message => void Notification.info(message, { autoClose: 5000 }),
-        error: message => void Notification.error(message, { autoClose: false })
+        // The card keeps showing a failure until the next build: the toast need not stay.
+        error: message => void Notification.error(message, { autoClose: 15000 })
       }
     });
     // Envs created, rebuilt or removed change the kernels the launcher and pickers offer.
@@ -85,28 +87,64 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     const currentFolder = () => (browser ? browser.model.path : model.folder);
+    /** The active notebook's root-relative path, when the main area shows one. */
+    const activeNotebook = (): string | null => {
+      const widget = labShell?.currentWidget;
+      if (!tracker || !widget || !tracker.has(widget)) {
+        return null;
+      }
+      return app.serviceManager.contents.localPath((widget as NotebookPanel).context.path);
+    };
+    /** What the panel shows: the active notebook's project, else the file browser's folder. */
+    const follow = (refresh = false): Promise<void> => {
+      const notebook = activeNotebook();
+      if (notebook === null) {
+        return model.setFolder(currentFolder(), refresh);
+      }
+      return refresh && model.notebook === notebook ? model.refresh() : model.setNotebook(notebook);
+    };
 
     let panel: EnvironmentsPanel | null = null;
     if (labShell) {
       panel = new EnvironmentsPanel(model, {
         openFile: path => void app.commands.execute('docmanager:open', { path }),
         confirmRemove: project => confirmRemove(project),
-        onShow: () => void model.setFolder(currentFolder(), true)
+        onShow: () => void follow(true)
       });
       labShell.add(panel, 'left', { rank: 650 });
       restorer?.add(panel, 'kernelenv-environments');
       if (browser) {
+        // Browsing shows that folder's projects (until another notebook becomes active).
         browser.model.pathChanged.connect(() => {
           if (panel?.isVisible) {
             void model.setFolder(browser.model.path);
           }
         });
       }
-      // Follow the folder only while the panel is shown: listing runs detection.
+      // A cell that installs packages (`%pip install`, `!uv pip install`, `%conda install` ...)
+      // may leave the env drifted: show the new status (and package list) once it ran.
+      NotebookActions.executed.connect((_, { cell }) => {
+        if (panel?.isVisible && cell.model.type === 'code' && changesPackages(cell.model.sharedModel.getSource())) {
+          void follow(true).then(() => {
+            for (const p of model.projects) {
+              if (model.packagesOf(p.path)) {
+                void model.loadPackages(p.path);
+              }
+            }
+          });
+        }
+      });
+      // A notebook becoming active shows its project, wherever in the project it sits.
+      labShell.currentChanged.connect(() => {
+        if (panel?.isVisible && activeNotebook() !== null) {
+          void follow();
+        }
+      });
+      // Follow only while the panel is shown: listing runs detection.
       app.restored
         .then(() => {
           if (panel?.isVisible) {
-            void model.setFolder(currentFolder());
+            void follow();
           }
         })
         .catch(() => undefined);
@@ -162,6 +200,20 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
   }
 };
+
+/**
+ * Ask before create/lock/rebuild runs a project's build backend (setup.py, an in-tree
+ * backend, `-e .`): a folder just cloned may hold anything. The server refuses the action
+ * until this says yes.
+ */
+async function confirmBuildBackend(path: string, action: string, reason: string): Promise<boolean> {
+  const result = await showDialog({
+    title: `Run code from ${path}?`,
+    body: `${action} will run code from this project, not only install packages: ${reason} Go ahead only if you trust this folder.`,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: `Run ${action}` })]
+  });
+  return result.button.accept;
+}
 
 async function confirmRemove(project: IProject): Promise<boolean> {
   const where = project.status.env_path ?? `the env of ${project.name}`;

@@ -72,6 +72,11 @@ async function checkNotebook(options: IKernelSelectionOptions, panel: NotebookPa
   await apply(options, panel, decision);
 }
 
+/** A notification about a notebook goes when the notebook closes (offers must not outlive it). */
+function aboutNotebook(panel: NotebookPanel, id: string): void {
+  panel.disposed.connect(() => Notification.dismiss(id));
+}
+
 async function apply(
   options: IKernelSelectionOptions,
   panel: NotebookPanel,
@@ -88,7 +93,7 @@ async function apply(
       });
       return;
     case 'offer-switch':
-      Notification.info(
+      aboutNotebook(panel, Notification.info(
         `${notebook} is in project ${decision.projectName}. Run it in the project's env?`,
         {
           autoClose: false,
@@ -102,24 +107,26 @@ async function apply(
             { label: 'Keep kernel', callback: () => undefined }
           ]
         }
-      );
+      ));
       return;
     case 'offer-create':
-      Notification.info(
+      aboutNotebook(panel, Notification.info(
         `${notebook} is in project ${decision.projectName}, whose env does not exist yet.`,
         {
           autoClose: false,
           actions: [
             {
               label: 'Create environment',
-              caption: 'Build the env, then run this notebook in it',
+              caption: decision.restartOnly
+                ? 'Build the env, then restart this kernel in it'
+                : 'Build the env, then run this notebook in it',
               displayType: 'accent',
               callback: () => void createThenSwitch(options, panel, decision)
             },
             { label: 'Not now', callback: () => undefined }
           ]
         }
-      );
+      ));
       return;
   }
 }
@@ -129,8 +136,14 @@ async function createThenSwitch(
   panel: NotebookPanel,
   decision: Extract<KernelDecision, { kind: 'offer-create' }>
 ): Promise<void> {
-  const job = await options.model.run(decision.projectPath, 'create');
-  if (job.state === 'succeeded' && !panel.isDisposed) {
+  const job = await options.model.run(decision.projectPath, 'create').catch(() => null);
+  if (job === null || job.state !== 'succeeded' || panel.isDisposed) {
+    return;
+  }
+  if (decision.restartOnly) {
+    // The portable kernel started the error kernel; restarted, it finds the new env.
+    await panel.sessionContext.restartKernel();
+  } else {
     await switchKernel(options, panel, decision.kernelName);
   }
 }

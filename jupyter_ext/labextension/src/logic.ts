@@ -9,6 +9,8 @@ import type {
   IJob,
   IProject,
   IResolveResult,
+  IStatus,
+  EnvAction,
   JobAction,
   StatusName
 } from './types';
@@ -20,6 +22,7 @@ export const STATUSES: StatusName[] = [
   'ready',
   'stale',
   'lock out of date',
+  'drifted',
   'broken'
 ];
 
@@ -27,7 +30,8 @@ export const STATUSES: StatusName[] = [
 const USABLE: ReadonlySet<StatusName> = new Set<StatusName>([
   'ready',
   'stale',
-  'lock out of date'
+  'lock out of date',
+  'drifted'
 ]);
 
 /** CSS modifier for a status badge (`kernelenv-status-lock-out-of-date` ...). */
@@ -46,24 +50,26 @@ export function isRunning(job: IJob | null | undefined): boolean {
 }
 
 /** Enabled state of the four buttons of a project card. */
-export type ActionStates = Record<JobAction, boolean>;
+export type ActionStates = Record<EnvAction, boolean>;
 
 /**
  * Which actions a project allows: none while a job runs on it; Create needs a spec
- * or lock file; Lock needs a spec; Rebuild and Remove need an env that exists (or a
- * broken one, which rebuild repairs and remove deletes).
+ * or lock file and an env that is not ready already; Lock needs a spec; Rebuild and Remove need an env that exists (or a
+ * broken one, which rebuild repairs and Remove (purge) deletes).
  */
 export function actionStates(project: IProject, job: IJob | null | undefined): ActionStates {
   if (isRunning(job) || project.status.status === 'building') {
-    return { create: false, lock: false, rebuild: false, remove: false };
+    return { create: false, lock: false, rebuild: false, purge: false };
   }
   const hasEnv = project.status.status !== 'missing';
   const buildable = !!(project.spec || project.lock);
   return {
-    create: buildable,
+    // On a ready env, Create would do nothing: Rebuild is the action that rebuilds.
+    // On a drifted env Create would do nothing either: Record or Revert (rebuild) decide.
+    create: buildable && project.status.status !== 'ready' && project.status.status !== 'drifted',
     lock: !!project.spec,
     rebuild: buildable && hasEnv,
-    remove: hasEnv
+    purge: hasEnv
   };
 }
 
@@ -122,13 +128,47 @@ export function errorFilePath(project: Pick<IProject, 'path' | 'root'>, path: st
   return rel === path ? null : joinPath(project.path, rel);
 }
 
+const BUTTONS: Record<string, string> = {
+  create: 'Create',
+  lock: 'Lock',
+  rebuild: 'Rebuild',
+  purge: 'Remove',
+  record: 'Record'
+};
+
+/**
+ * A status reason or error as a sidebar user reads it: the engine words its advice for the
+ * command line (``run `kernelenv create` ``); the panel's buttons do the same, so
+ * ``run `kernelenv lock` then `kernelenv rebuild` `` reads "click Lock, then Rebuild". Advice
+ * with no button (another command, or a path argument) keeps the command as written.
+ */
+export function guiText(text: string): string {
+  const button = (cmd: string) => BUTTONS[cmd];
+  return text
+    .replace(/\brun `kernelenv (\w+)`(?:,? (?:and )?then `kernelenv (\w+)`)?/g, (all, a: string, b?: string) =>
+      button(a) && (!b || button(b)) ? `click ${button(a)}${b ? `, then ${button(b)}` : ''}` : all
+    )
+    .replace(/`kernelenv (\w+)`/g, (all, a: string) => (button(a) ? button(a) : all))
+    .replace(/\(or `(\w+)` then `(\w+)`\)/g, (all, a: string, b: string) =>
+      button(a) && button(b) ? `(or ${button(a)}, then ${button(b)})` : all
+    );
+}
+
+/** Where a project lives, as the card shows it: its folder relative to the server root. */
+export function projectFolder(project: Pick<IProject, 'path'>): string {
+  return project.path === '.' || project.path === '' ? '/' : `${project.path}/`;
+}
+
 /** Past-tense verb of an action, for notifications. */
 export function actionDone(action: JobAction): string {
   return {
     create: 'created',
     lock: 'locked',
     rebuild: 'rebuilt',
-    remove: 'removed'
+    purge: 'removed',
+    add: 'updated',
+    remove: 'updated',
+    record: 'updated with the packages installed by hand'
   }[action];
 }
 
@@ -187,7 +227,14 @@ export type KernelDecision =
   | { kind: 'none'; reason: string }
   | { kind: 'switch'; kernelName: string; projectName: string }
   | { kind: 'offer-switch'; kernelName: string; projectName: string }
-  | { kind: 'offer-create'; projectPath: string; projectName: string; kernelName: string };
+  | {
+      kind: 'offer-create';
+      projectPath: string;
+      projectName: string;
+      kernelName: string;
+      /** The notebook already uses the portable kernel: after Create, restart it (no switch). */
+      restartOnly?: boolean;
+    };
 
 /**
  * Decide how to treat a freshly opened notebook's kernel.
@@ -195,7 +242,8 @@ export type KernelDecision =
  * Only notebooks inside a project are touched. The kernel is replaced when it is
  * missing, generic (such as `python3`) or another env's; a kernel in another language
  * and the portable "Python (project env)" kernel (`portableKernels`, which already
- * runs the project's env) are left alone. With a usable env, `always` switches and
+ * runs the project's env) are left alone, except that the portable kernel of a project with
+ * no env yet gets the offer to create it. With a usable env, `always` switches and
  * `ask` offers to; with no env yet (missing or broken) both offer to create it,
  * because creating runs the project's build; `never` does nothing.
  */
@@ -216,13 +264,18 @@ export function decideKernel(
   if (current.name === kernelName) {
     return { kind: 'none', reason: 'The notebook already uses the project kernel.' };
   }
+  const status = resolved.status?.status ?? 'missing';
   if (current.name && portableKernels.includes(current.name)) {
+    // The portable kernel runs whatever env the project has: with none, it can only show the
+    // error kernel, so offer Create and then restart that same kernel.
+    if (status === 'missing' || status === 'broken') {
+      return { kind: 'offer-create', projectPath: resolved.project.path, projectName, kernelName, restartOnly: true };
+    }
     return { kind: 'none', reason: 'The portable project kernel already runs the project env.' };
   }
   if (current.name && current.language && current.language.toLowerCase() !== 'python') {
     return { kind: 'none', reason: `The notebook uses a ${current.language} kernel.` };
   }
-  const status = resolved.status?.status ?? 'missing';
   if (isUsable(status)) {
     return mode === 'always'
       ? { kind: 'switch', kernelName, projectName }
@@ -237,4 +290,78 @@ export function decideKernel(
     };
   }
   return { kind: 'none', reason: `The project env is ${status}.` };
+}
+
+/** The `code` of the server's 409 when an action will run a build backend unconfirmed. */
+export const CONFIRM_BUILD_BACKEND = 'confirm-build-backend';
+
+/**
+ * The reason the server gave for refusing an action until the user confirms running the
+ * project's build backend (409 with `code: "confirm-build-backend"`), or null for any
+ * other error.
+ */
+export function buildBackendReason(error: unknown): string | null {
+  const e = error as { status?: number; body?: { code?: unknown; runs_build_backend?: unknown } | null };
+  if (e?.status !== 409 || e.body?.code !== CONFIRM_BUILD_BACKEND) {
+    return null;
+  }
+  return typeof e.body.runs_build_backend === 'string' ? e.body.runs_build_backend : 'it runs project code';
+}
+
+/**
+ * The drift of a status as one line: `added idna 3.7; changed six 1.16.0 → 1.17.0`,
+ * or null when the env did not drift.
+ */
+export function driftSummary(status: IStatus): string | null {
+  const d = status.status === 'drifted' ? status.drift : null;
+  if (!d) {
+    return null;
+  }
+  const parts: string[] = [];
+  if (d.added.length) {
+    parts.push('added ' + d.added.map(p => `${p.name} ${p.version}`).join(', '));
+  }
+  if (d.removed.length) {
+    parts.push('removed ' + d.removed.map(p => `${p.name} ${p.version}`).join(', '));
+  }
+  if (d.changed.length) {
+    parts.push('changed ' + d.changed.map(p => `${p.name} ${p.built} → ${p.version}`).join(', '));
+  }
+  return parts.length ? parts.join('; ') : null;
+}
+
+/** The requirements typed in the Add field, split on whitespace outside brackets (`a[x, y]>=1 b`). */
+export function parsePackageInput(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '[' || ch === '(') {
+      depth++;
+    } else if (ch === ']' || ch === ')') {
+      depth = Math.max(0, depth - 1);
+    }
+    if (depth === 0 && /[\s]/.test(ch)) {
+      if (current) {
+        out.push(current);
+      }
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  if (current) {
+    out.push(current);
+  }
+  return out;
+}
+
+/**
+ * Whether a code cell changes the env's packages by hand: an IPython magic or shell line
+ * running pip, uv pip, conda, mamba or micromamba install/uninstall/remove.
+ */
+export function changesPackages(source: string): boolean {
+  return /^\s*[%!]\s*(?:pip3?|uv\s+pip|conda|mamba|micromamba|python3?\s+-m\s+pip)\s+(?:install|uninstall|remove)\b/m.test(
+    source
+  );
 }

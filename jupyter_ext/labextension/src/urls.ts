@@ -33,6 +33,18 @@ export function actionUrl(projectPath: string, action: JobAction): string {
   return `${API_PREFIX}/projects/${path ? `${path}/` : ''}${action}`;
 }
 
+/** `projects/{path}/packages`: the env's installed packages (root project: `projects/packages`). */
+export function packagesUrl(projectPath: string): string {
+  const path = encodePath(projectPath);
+  return `${API_PREFIX}/projects/${path ? `${path}/` : ''}packages`;
+}
+
+/** `projects/{path}/history` or `projects/{path}/rollback` (root project: `projects/history`). */
+export function historyUrl(projectPath: string, what: 'history' | 'rollback' = 'history'): string {
+  const path = encodePath(projectPath);
+  return `${API_PREFIX}/projects/${path ? `${path}/` : ''}${what}`;
+}
+
 /** `jobs/{id}`. */
 export function jobUrl(id: string): string {
   return `${API_PREFIX}/jobs/${encodeURIComponent(id)}`;

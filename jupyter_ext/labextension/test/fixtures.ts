@@ -1,4 +1,4 @@
-/** Builders for the REST API's JSON shapes (as jupyter_ext sends them) used by the unit tests. */
+/** Builders for the REST API's JSON shapes (as kernelenv_jupyter sends them) used by the unit tests. */
 import type { IJob, IProject, IResolveResult, IStatus, StatusName } from '../src/types';
 
 export function status(name: StatusName, extra: Partial<IStatus> = {}): IStatus {

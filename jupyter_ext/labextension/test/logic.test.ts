@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  changesPackages,
+  driftSummary,
+  parsePackageInput,
   actionStates,
   decideKernel,
   errorFilePath,
   formatError,
+  guiText,
   progressPercent,
   projectFilePath,
+  projectFolder,
   projectForFolder,
   statusClass
 } from '../src/logic';
@@ -18,13 +23,16 @@ describe('actionStates', () => {
       create: true,
       lock: true,
       rebuild: false,
-      remove: false
+      purge: false
     });
   });
 
-  it('offers everything for a ready env', () => {
+  it('offers all but Create for a ready env (Create would do nothing there; Rebuild rebuilds)', () => {
     const p = project({ status: status('ready') });
-    expect(actionStates(p, null)).toEqual({ create: true, lock: true, rebuild: true, remove: true });
+    expect(actionStates(p, null)).toEqual({ create: false, lock: true, rebuild: true, purge: true });
+    for (const s of ['stale', 'lock out of date', 'broken'] as const) {
+      expect(actionStates(project({ status: status(s) }), null).create).toBe(true);
+    }
   });
 
   it('disables every button while a job runs, and enables them again once it ended', () => {
@@ -43,6 +51,31 @@ describe('actionStates', () => {
     const p = project({ spec: null, lock: 'pylock.toml' });
     expect(actionStates(p, null).lock).toBe(false);
     expect(actionStates(p, null).create).toBe(true);
+  });
+});
+
+describe('guiText', () => {
+  it("words the engine's command-line advice as the panel's buttons", () => {
+    expect(guiText('No env yet: run `kernelenv create`.')).toBe('No env yet: click Create.');
+    expect(guiText('requirements.in changed since requirements.txt was written: run `kernelenv lock` then `kernelenv rebuild`.')).toBe(
+      'requirements.in changed since requirements.txt was written: click Lock, then Rebuild.'
+    );
+    expect(guiText('Changed since the env was built: runtime.txt. Run `kernelenv create` (or `lock` then `rebuild`).')).toBe(
+      'Changed since the env was built: runtime.txt. Run Create (or Lock, then Rebuild).'
+    );
+  });
+
+  it('keeps advice that has no button as written', () => {
+    const text = 'Run `kernelenv binder --force` after `kernelenv lock`; see `kernelenv pythons`.';
+    expect(guiText(text)).toBe('Run `kernelenv binder --force` after Lock; see `kernelenv pythons`.');
+    expect(guiText('The env matches its files.')).toBe('The env matches its files.');
+  });
+});
+
+describe('projectFolder', () => {
+  it('shows the folder relative to the server root, the root as /', () => {
+    expect(projectFolder({ path: 'work/1104-demo' })).toBe('work/1104-demo/');
+    expect(projectFolder({ path: '.' })).toBe('/');
   });
 });
 
@@ -183,7 +216,63 @@ describe('decideKernel', () => {
     expect(decideKernel(resolved('broken'), { name: null }, 'ask').kind).toBe('offer-create');
   });
 
+  it('offers Create to a notebook on the portable kernel whose project has no env, then restarts it', () => {
+    const portable = { name: 'kernelenv-project', language: 'python' };
+    expect(decideKernel(resolved('missing'), portable, 'ask', ['kernelenv-project'])).toEqual({
+      kind: 'offer-create',
+      projectPath: 'proj',
+      projectName: 'proj',
+      kernelName: 'kernelenv-proj-1a2b3c',
+      restartOnly: true
+    });
+  });
+
   it('waits while the env is being built', () => {
     expect(decideKernel(resolved('building'), python3, 'always').kind).toBe('none');
+  });
+});
+
+describe('drift and packages', () => {
+  it('summarises a drifted status and nothing else', () => {
+    const drifted = status('drifted', {
+      drift: {
+        added: [{ name: 'idna', version: '3.7' }],
+        removed: [],
+        changed: [{ name: 'six', built: '1.16.0', version: '1.17.0' }]
+      }
+    });
+    expect(driftSummary(drifted)).toBe('added idna 3.7; changed six 1.16.0 → 1.17.0');
+    expect(driftSummary(status('ready'))).toBeNull();
+  });
+
+  it('reads the record/rebuild advice as the buttons', () => {
+    expect(guiText('Run `kernelenv record` to keep them or `kernelenv rebuild` to revert.')).toBe(
+      'Run Record to keep them or Rebuild to revert.'
+    );
+  });
+
+  it('splits the Add field on spaces outside brackets', () => {
+    expect(parsePackageInput(' pandas>=2,<3  seaborn\tpandas[excel, plot]>=2 ')).toEqual([
+      'pandas>=2,<3',
+      'seaborn',
+      'pandas[excel, plot]>=2'
+    ]);
+    expect(parsePackageInput('   ')).toEqual([]);
+  });
+
+  it('keeps the drifted env usable and its buttons as for a ready one', () => {
+    const p = project({ status: status('drifted'), lock: 'pylock.toml' });
+    expect(actionStates(p, null)).toEqual({ create: false, lock: true, rebuild: true, purge: true });
+  });
+});
+
+describe('changesPackages', () => {
+  it('spots the cells that install or remove packages by hand', () => {
+    expect(changesPackages('%pip install idna==3.7')).toBe(true);
+    expect(changesPackages('import x\n!uv pip install --quiet idna')).toBe(true);
+    expect(changesPackages('%conda remove numpy')).toBe(true);
+    expect(changesPackages('! python -m pip uninstall -y six')).toBe(true);
+    expect(changesPackages('%pip list')).toBe(false);
+    expect(changesPackages('print("pip install x")')).toBe(false);
   });
 });

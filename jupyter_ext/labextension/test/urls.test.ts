@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { actionUrl, encodePath, jobUrl, normalizeDir, projectsUrl, resolveUrl } from '../src/urls';
+import { actionUrl, encodePath, jobUrl, normalizeDir, packagesUrl, projectsUrl, resolveUrl } from '../src/urls';
 
 describe('REST API URLs', () => {
   it('encodes each path segment but keeps the slashes', () => {
@@ -12,7 +12,9 @@ describe('REST API URLs', () => {
     expect(actionUrl('examples/binder req', 'create')).toBe(
       'kernelenv/api/projects/examples/binder%20req/create'
     );
-    expect(actionUrl('p', 'remove')).toBe('kernelenv/api/projects/p/remove');
+    expect(actionUrl('p', 'purge')).toBe('kernelenv/api/projects/p/purge');
+    expect(packagesUrl('a b/c')).toBe('kernelenv/api/projects/a%20b/c/packages');
+    expect(packagesUrl('.')).toBe('kernelenv/api/projects/packages');
   });
 
   it('addresses the root project without a "./" segment browsers would drop', () => {

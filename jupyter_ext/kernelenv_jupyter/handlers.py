@@ -3,7 +3,7 @@
 Every handler is a jupyter_server ``APIHandler`` (JSON errors, XSRF checks on POST and
 DELETE as the server enforces them) with ``@tornado.web.authenticated`` and
 ``@authorized`` on the ``kernelenv`` resource. Paths are relative to root_dir and confined
-to it (:mod:`jupyter_ext.paths`). Detection and status run in the default executor and
+to it (:mod:`kernelenv_jupyter.paths`). Detection and status run in the default executor and
 operations in :class:`kernelenv.jobs.JobManager` threads, so the event loop never blocks.
 """
 
@@ -31,11 +31,20 @@ from .paths import PathError, relative, resolve_in_root
 
 #: the body fields each action accepts (and their types)
 ACTION_OPTIONS: dict[str, dict[str, type]] = {
-    "create": {"python": str, "strip_builds": bool},
-    "rebuild": {},
-    "lock": {},
-    "remove": {},
+    "create": {"python": str, "strip_builds": bool, "confirm_build_backend": bool, "force": bool},
+    "rebuild": {"confirm_build_backend": bool},
+    "lock": {"confirm_build_backend": bool},
+    "purge": {},
+    "add": {"packages": list, "pip": bool, "group": str, "confirm_build_backend": bool},
+    "remove": {"packages": list, "pip": bool, "group": str, "confirm_build_backend": bool},
+    "record": {"confirm_build_backend": bool},
 }
+#: every body field any action accepts
+_FIELDS = sorted({k for opts in ACTION_OPTIONS.values() for k in opts})
+_MAX_PACKAGES = 100
+
+#: The body field that confirms running a project's build backend (see :func:`needs_confirmation`).
+CONFIRM_FIELD = "confirm_build_backend"
 
 
 class ApiError(Exception):
@@ -85,6 +94,24 @@ class KernelenvHandler(APIHandler):
             self.fail(ApiError(404, str(e)))
         except KernelenvError as e:
             self.fail(ApiError(500, e.message, error=e.to_dict()))
+
+    async def reply_for_project(self, path: str | None, answer: Callable[[Project], Any]) -> None:
+        """Reply ``answer(project)`` (run in a worker thread) for the project rooted at ``path``
+        (relative to root_dir), or 404 when that folder is no project."""
+        async def run() -> None:
+            folder = self.resolve(path)
+            state = self.state
+
+            def work() -> tuple[bool, Any]:
+                project = exact_project(folder, state)
+                return (False, None) if project is None else (True, answer(project))
+
+            found, result = await self.blocking(work)
+            if not found:
+                raise ApiError(404, f"{path or '.'!r} is not a project folder (no environment files there).")
+            self.reply(result)
+
+        await self.guarded(run)
 
 
 def project_model(state: ExtensionState, project: Project) -> dict[str, Any]:
@@ -144,8 +171,8 @@ def parse_options(action: str, raw: bytes) -> dict[str, Any]:
     allowed = ACTION_OPTIONS[action]
     options: dict[str, Any] = {}
     for key, value in body.items():
-        if key not in ("python", "strip_builds"):
-            raise ApiError(400, f"Unknown field {key!r}; allowed: python, strip_builds.")
+        if key not in _FIELDS:
+            raise ApiError(400, f"Unknown field {key!r}; allowed: {', '.join(_FIELDS)}.")
         if value is None:
             continue
         if key not in allowed:
@@ -154,8 +181,52 @@ def parse_options(action: str, raw: bytes) -> dict[str, Any]:
             raise ApiError(400, f"{key!r} must be a {allowed[key].__name__}, not {type(value).__name__}.")
         if key == "python" and not value.strip():
             raise ApiError(400, "'python' must not be empty.")
+        if key == "packages" and (len(value) > _MAX_PACKAGES or not all(
+                isinstance(v, str) and v.strip() and len(v) <= 500 for v in value)):
+            raise ApiError(400, f"'packages' must be a list of at most {_MAX_PACKAGES} non-empty strings "
+                                "(requirements or names, at most 500 characters each).")
         options[key] = value
+    if "packages" in ACTION_OPTIONS[action] and not options.get("packages"):
+        raise ApiError(400, f"{action} needs 'packages': a non-empty list of "
+                            + ("requirements." if action == "add" else "package names."))
     return options
+
+
+def checked_python(value: str) -> str:
+    """``python`` from a request body: a version/specifier or an interpreter kernelenv
+    discovered (``kernelenv pythons``), never an arbitrary executable (blocking: discovery
+    probes interpreters).
+
+    Raises:
+        ApiError: 400 saying what is accepted.
+    """
+    from kernelenv.interpreters import check_request
+
+    try:
+        return check_request(value)
+    except ValueError as e:
+        raise ApiError(400, str(e)) from None
+
+
+def needs_confirmation(action: str, project: Project, options: dict[str, Any]) -> None:
+    """Refuse an action that will run the project's build backend unless the client confirmed it.
+
+    The server cannot know whether the user trusts a folder (a repository just cloned), so
+    ``create``, ``lock``, ``rebuild``, ``add``, ``remove`` and ``record`` (which lock and build)
+    of a project whose
+    :attr:`~kernelenv.model.Project.runs_build_backend` is set need
+    ``"confirm_build_backend": true`` in the body (the Lab sidebar asks the user first).
+
+    Raises:
+        ApiError: 409 with ``code: "confirm-build-backend"`` and the reason.
+    """
+    confirmed = options.pop(CONFIRM_FIELD, False)
+    if action in ("create", "lock", "rebuild", "add", "remove", "record") and project.runs_build_backend \
+            and not confirmed:
+        raise ApiError(409, f"{action} of {project.name} will run code from the project or a package's "
+                            f"source: {project.runs_build_backend} Send \"{CONFIRM_FIELD}\": true to go "
+                            "ahead once you trust this folder.",
+                       code="confirm-build-backend", runs_build_backend=project.runs_build_backend)
 
 
 def exact_project(folder: Path, state: ExtensionState) -> Project | None:
@@ -167,18 +238,22 @@ def exact_project(folder: Path, state: ExtensionState) -> Project | None:
 
 
 class ActionHandler(KernelenvHandler):
-    """``POST projects/{path}/{action}``: start create | lock | rebuild | remove as a job."""
+    """``POST projects/{path}/{action}``: start create | lock | rebuild | purge | add | remove |
+    record as a job (add/remove take ``{"packages": [...], "pip"?, "group"?}``)."""
 
     @web.authenticated
     @authorized
     async def post(self, path: str | None, action: str) -> None:
         async def run() -> None:
             options = parse_options(action, self.request.body)
+            if "python" in options:
+                options["python"] = await self.blocking(checked_python, options["python"])
             folder = self.resolve(path)
             state = self.state
             project = await self.blocking(exact_project, folder, state)
             if project is None:
                 raise ApiError(404, f"{path or '.'!r} is not a project folder (no environment files there).")
+            needs_confirmation(action, project, options)
             running = state.jobs.running_for(project)
             if running is None and await self.blocking(is_locked, project.root):
                 raise ApiError(409, f"Another kernelenv process is running an operation on {path!r}; "
@@ -189,6 +264,63 @@ class ActionHandler(KernelenvHandler):
                 raise ApiError(409, e.message, job=getattr(e, "job_id", None)) from None
             self.set_header("Location", url_path_join(self.base_url, "kernelenv/api/jobs", job.id))
             self.reply(self.job_model(job), 202)
+
+        await self.guarded(run)
+
+
+class PackagesHandler(KernelenvHandler):
+    """``GET projects/{path}/packages``: the env's packages ``[{"name", "version", "how"}]``
+    (``how``: ``lock`` / ``spec`` for what the last build installed, ``hand`` for hand
+    installs) and the project's status (with its ``drift``)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str | None) -> None:
+        await self.reply_for_project(path, lambda project: {
+            "packages": api.installed_packages(project), "status": api.status(project).to_dict()})
+
+
+class HistoryHandler(KernelenvHandler):
+    """``GET projects/{path}/history``: the builds kept (:func:`kernelenv.api.history`)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str | None) -> None:
+        await self.reply_for_project(path, api.history)
+
+
+class RollbackHandler(KernelenvHandler):
+    """``POST projects/{path}/rollback`` ``{"build"?: id}``: make an earlier build live again
+    (:func:`kernelenv.api.rollback`; no job, well under a second). 409 while an operation runs,
+    400 for an unknown, deleted or corrupt build (the live env untouched)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, path: str | None) -> None:
+        async def run() -> None:
+            try:
+                body = json.loads(self.request.body or b"{}")
+            except ValueError:
+                raise ApiError(400, "The body is not JSON.") from None
+            if not isinstance(body, dict) or set(body) - {"build"} or \
+                    not isinstance(body.get("build"), (str, type(None))):
+                raise ApiError(400, 'Expected {"build": "<build id>"} or {}.')
+            folder = self.resolve(path)
+            state = self.state
+            project = await self.blocking(exact_project, folder, state)
+            if project is None:
+                raise ApiError(404, f"{path or '.'!r} is not a project folder (no environment files there).")
+            if state.jobs.running_for(project) is not None:
+                raise ApiError(409, f"A job is running on {path or '.'!r}; try again when it has finished.")
+            from kernelenv.history import HistoryError
+
+            try:
+                result = await self.blocking(api.rollback, project, body.get("build"))
+            except ProjectBusyError as e:
+                raise ApiError(409, e.message) from None
+            except HistoryError as e:
+                raise ApiError(400, e.message, error=e.to_dict()) from None
+            self.reply(result)
 
         await self.guarded(run)
 
@@ -260,6 +392,9 @@ def handlers(base_url: str) -> list[tuple[str, type]]:
     api_base = url_path_join(base_url, "kernelenv", "api")
     return [
         (url_path_join(api_base, "projects") + "/?", ProjectsHandler),
+        (url_path_join(api_base, "projects") + r"(?:/(?P<path>.+))?/packages", PackagesHandler),
+        (url_path_join(api_base, "projects") + r"(?:/(?P<path>.+))?/history", HistoryHandler),
+        (url_path_join(api_base, "projects") + r"(?:/(?P<path>.+))?/rollback", RollbackHandler),
         # "projects/create" (no path: browsers drop a "./" segment) acts on the root
         (url_path_join(api_base, "projects") + r"(?:/(?P<path>.+))?/(?P<action>[^/]+)", ActionHandler),
         (url_path_join(api_base, "jobs", r"(?P<job_id>[^/]+)"), JobHandler),

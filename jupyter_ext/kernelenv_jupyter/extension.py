@@ -99,8 +99,40 @@ def load(serverapp: Any) -> ExtensionState:
     web_app.add_handlers(".*$", handlers(web_app.settings["base_url"]))
     if state.ksm is not None and settings.list_project_envs:
         _schedule_scan(serverapp, state)
+    if settings.sync_kernelspecs:
+        _schedule(state, lambda: _sync_env_kernels(serverapp, settings))
     serverapp.log.info("kernelenv: REST API at %skernelenv/api/ (root %s)", web_app.settings["base_url"], root)
     return state
+
+
+def _sync_env_kernels(serverapp: Any, settings: Kernelenv) -> None:
+    """``c.Kernelenv.sync_kernelspecs``: write the env kernels into the user's data dir."""
+    from kernelenv import api
+
+    try:
+        report = api.sync_env_kernels(env_filter=settings.env_filter, name_format=settings.name_format,
+                                      conda_dirs=list(settings.conda_envs_dirs),
+                                      venv_dirs=list(settings.venv_dirs), conda=settings.list_conda_envs)
+    except Exception as e:  # noqa: BLE001 - the server starts whatever happens here
+        serverapp.log.warning("kernelenv: writing the conda env kernelspecs failed: %s", e)
+        return
+    serverapp.log.info("kernelenv: env kernelspecs in %s: %d written, %d removed, %d skipped",
+                       report.kernels_dir, len(report.written), len(report.removed), len(report.skipped))
+
+
+def _schedule(state: ExtensionState, work: Any) -> None:
+    """Run blocking ``work()`` in a worker thread once the server's loop runs."""
+    async def run() -> None:
+        await asyncio.get_running_loop().run_in_executor(None, work)
+
+    def start() -> None:
+        task = asyncio.ensure_future(run())
+        state.tasks.add(task)
+        task.add_done_callback(state.tasks.discard)
+
+    from tornado.ioloop import IOLoop
+
+    IOLoop.current().add_callback(start)
 
 
 def _schedule_scan(serverapp: Any, state: ExtensionState) -> None:
@@ -114,14 +146,4 @@ def _schedule_scan(serverapp: Any, state: ExtensionState) -> None:
             return
         state.note_projects(projects, state.root)
 
-    async def run() -> None:
-        await asyncio.get_running_loop().run_in_executor(None, scan)
-
-    def start() -> None:
-        task = asyncio.ensure_future(run())
-        state.tasks.add(task)
-        task.add_done_callback(state.tasks.discard)
-
-    from tornado.ioloop import IOLoop
-
-    IOLoop.current().add_callback(start)
+    _schedule(state, scan)

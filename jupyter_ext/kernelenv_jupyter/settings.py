@@ -11,20 +11,12 @@ The server extension, the kernel spec manager and the kernel provisioner each bu
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from traitlets import Bool, Int, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from kernelenv.envkernels import DEFAULT_NAME_FORMAT
+from kernelenv.envscan import compile_filter, default_venv_dirs
 from kernelenv.model import Backend
-
-
-def _default_venv_dirs() -> list[str]:
-    dirs = [str(Path.home() / ".virtualenvs")]
-    if os.environ.get("WORKON_HOME"):
-        dirs.insert(0, os.environ["WORKON_HOME"])
-    return dirs
 
 
 class Kernelenv(Configurable):
@@ -50,13 +42,36 @@ class Kernelenv(Configurable):
 
     list_conda_envs = Bool(
         True, config=True,
-        help="""List existing conda envs with ipykernel (from ~/.conda/environments.txt and
-        conda's envs dirs; file reads only) as kernels named conda-env-NAME-py.""",
+        help="""List every kernel of the existing conda envs (from CONDA_ENVS_PATH, .condarc
+        envs_dirs, conda's envs dirs and ~/.conda/environments.txt; file reads only) as kernels
+        named like nb_conda_kernels: conda-env-NAME-py, conda-env-NAME-r ...""",
     )
 
     conda_envs_dirs = List(
         Unicode(), config=True,
-        help="Extra folders holding conda envs (one env per subfolder), besides ~/.conda/envs.",
+        help="""Extra folders holding conda envs (one env per subfolder), searched before
+        CONDA_ENVS_PATH, .condarc envs_dirs, <conda root>/envs and ~/.conda/envs.""",
+    )
+
+    env_filter = Unicode(
+        None, allow_none=True, config=True,
+        help="""A regular expression: conda envs and venvs whose path it matches (re.search)
+        are not listed (nb_conda_kernels' CondaKernelSpecManager.env_filter).""",
+    )
+
+    name_format = Unicode(
+        DEFAULT_NAME_FORMAT, config=True,
+        help="""Display name of conda env kernels (nb_conda_kernels' name_format): {0} or
+        {language} is the kernel's language ("Python", "R"), {1} or {environment} the env's
+        name; also {kernel}, {display_name}, {conda_kernel}.""",
+    )
+
+    sync_kernelspecs = Bool(
+        False, config=True,
+        help="""Also write the conda env and venv kernels as kernelspecs into the user's
+        Jupyter data dir when the server starts (and remove those whose env is gone), so
+        nbconvert, papermill and VS Code see them; `kernelenv kernels --sync` does the same
+        from a terminal.""",
     )
 
     venv_dirs = List(
@@ -69,7 +84,16 @@ class Kernelenv(Configurable):
 
     @default("venv_dirs")
     def _venv_dirs_default(self) -> list[str]:
-        return _default_venv_dirs()
+        return default_venv_dirs()
+
+    @validate("env_filter")
+    def _check_env_filter(self, proposal):  # noqa: ANN001
+        value = proposal["value"] or None
+        try:
+            compile_filter(value)
+        except ValueError as e:
+            raise TraitError(f"c.Kernelenv.{e}") from None
+        return value
 
     @validate("backend")
     def _check_backend(self, proposal):  # noqa: ANN001

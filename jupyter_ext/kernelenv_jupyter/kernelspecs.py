@@ -7,8 +7,9 @@ lists:
 
 * the built envs of the projects under the server's root_dir (from each project's
   ``.kernelenv/state.json``), even when their kernel.json is not on this server's path;
-* conda envs and virtualenvs with ipykernel (see :mod:`jupyter_ext.envscan`), named like
-  nb_conda_kernels (``conda-env-NAME-py``);
+* every kernel of the conda envs and virtualenvs on this machine (:mod:`kernelenv.envscan`,
+  :mod:`kernelenv.envkernels`), named like nb_conda_kernels (``conda-env-NAME-py``,
+  ``conda-env-NAME-r``), ``c.Kernelenv.env_filter`` and ``name_format`` applied;
 * the portable "Python (project env)" kernel (``kernelenv-project``) when it is not installed.
 
 Kernels kernelenv registered whose interpreter is gone (stale) are hidden. Everything is
@@ -27,12 +28,14 @@ from typing import Any, Iterable
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager, NoSuchKernel
 from traitlets import Type
 
-from kernelenv.kernels import METADATA_KEY, kernel_spec
+from kernelenv import envkernels, envscan
+from kernelenv.activation import program
+from kernelenv.errors import KernelenvError
+from kernelenv.kernels import METADATA_KEY, kernel_name, kernel_spec
 from kernelenv.layout import live_link, python_in, state_file
 from kernelenv.model import Project
 from kernelenv.state import read_state
 
-from . import envscan
 from .settings import Kernelenv
 
 PORTABLE_NAME = "kernelenv-project"
@@ -40,7 +43,7 @@ PROVISIONER_NAME = "kernelenv-project"
 
 #: The portable kernelspec; identical to the shipped jupyter-config/kernels/kernelenv-project/kernel.json.
 PORTABLE_SPEC: dict[str, Any] = {
-    "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+    "argv": ["python", "-m", "kernelenv.portable", "-f", "{connection_file}"],
     "display_name": "Python (project env)",
     "language": "python",
     "interrupt_mode": "signal",
@@ -68,9 +71,10 @@ def is_stale(spec: dict[str, Any]) -> bool:
     """Whether ``spec`` is a kernelenv-registered kernel whose interpreter no longer exists."""
     meta = (spec.get("metadata") or {}).get(METADATA_KEY)
     argv = spec.get("argv") or []
-    if not meta or not argv:
+    exe = program(argv) if isinstance(argv, list) else None
+    if not meta or not exe:
         return False
-    return os.path.isabs(argv[0]) and not os.path.exists(argv[0])
+    return os.path.isabs(exe) and not os.path.exists(exe)
 
 
 class KernelenvKernelSpecManager(KernelSpecManager):
@@ -99,8 +103,9 @@ class KernelenvKernelSpecManager(KernelSpecManager):
         self._projects: dict[Path, Project] = {}
         self._project_cache: dict[Path, tuple[int | None, dict[str, Any] | None]] = {}
         self._scan_key: tuple | None = None
-        self._candidates: list[tuple[Path, str]] = []
-        self._env_cache: dict[Path, tuple[tuple, envscan.FoundEnv | None]] = {}
+        self._envs: list[envscan.FoundEnv] = []
+        self._env_key: tuple | None = None
+        self._kernels: list[envkernels.EnvKernel] = []
 
     # ----- projects fed by the server extension -----------------------------------------
     def note_projects(self, projects: Iterable[Project], under: Path | None = None) -> None:
@@ -126,48 +131,57 @@ class KernelenvKernelSpecManager(KernelSpecManager):
                 link = live_link(root, kind)
                 spec = kernel_spec(project, python_in(link, kind), state.get("python_version"),
                                    env_path=link)
-                spec["_name"] = state["kernel_name"]
+                try:  # validated and derived, never the state file's string as it is
+                    spec["_name"] = kernel_name(project)
+                except KernelenvError:
+                    spec = None
             cached = (key, spec)
             self._project_cache[root] = cached
         return cached[1]
 
     # ----- conda envs and venvs -----------------------------------------------------------
-    def _found_envs(self) -> list[envscan.FoundEnv]:
+    def _env_kernels(self) -> list[envkernels.EnvKernel]:
+        """The kernels of the conda envs and venvs on this machine (:mod:`kernelenv.envscan`),
+        recomputed only when an env, an envs folder or a settings file changed (mtimes)."""
         s = self.kernelenv
-        conda_dirs = list(s.conda_envs_dirs)
-        venv_dirs = list(s.venv_dirs)
-        key = tuple(_mtime(p) for p in envscan.scan_watch_list(conda_dirs, venv_dirs))
+        conda_dirs, venv_dirs = list(s.conda_envs_dirs), list(s.venv_dirs)
+        key = tuple(_mtime(p) for p in envscan.watch_list(conda_dirs, venv_dirs))
         if key != self._scan_key:
-            cands = [(p, "conda") for p in envscan.conda_candidates(conda_dirs)]
-            cands += [(p, "venv") for p in envscan.venv_candidates(venv_dirs)]
-            self._candidates, self._scan_key = cands, key
-        out = []
-        for prefix, kind in self._candidates:
-            ekey = tuple(_mtime(p) for p in envscan.watch_paths(prefix))
-            cached = self._env_cache.get(prefix)
-            if cached is None or cached[0] != ekey:
-                cached = (ekey, envscan.check_env(prefix, kind))
-                self._env_cache[prefix] = cached
-            if cached[1] is not None:
-                out.append(cached[1])
-        return out
+            self._envs = envscan.discover(conda_dirs=conda_dirs, venv_dirs=venv_dirs, env_filter=s.env_filter)
+            self._scan_key = key
+        env_key = (key, s.name_format, tuple(tuple(_mtime(p) for p in envkernels.watch_paths(e.prefix))
+                                             for e in self._envs))
+        if env_key != self._env_key:
+            self._kernels = envkernels.discovered_kernels(self._envs, name_format=s.name_format)
+            self._env_key = env_key
+        return self._kernels
 
     # ----- what kernelenv adds ------------------------------------------------------------
-    def extra_specs(self) -> dict[str, tuple[str, dict[str, Any]]]:
-        """``{name: (resource_dir, spec dict)}`` of the kernels kernelenv adds (stale ones left out)."""
+    def extra_specs(self, listed: set[tuple[str, str]] | None = None) -> dict[str, tuple[str, dict[str, Any]]]:
+        """``{name: (resource_dir, spec dict)}`` of the kernels kernelenv adds (stale ones left out).
+
+        Args:
+            listed: ``(project folder, program)`` of the kernelenv kernels already listed; a
+                project that has one running its live env's interpreter is skipped (it is on
+                the list already), so a new manager's first listing reads no state file for
+                it (issue 15).
+        """
         res = _resources_dir()
         out: dict[str, tuple[str, dict[str, Any]]] = {}
         if self.kernelenv.list_project_envs:
             with self._lock:
                 projects = list(self._projects.values())
             for project in projects:
+                if listed and any((str(project.root), str(python_in(live_link(project.root, kind), kind))) in listed
+                                  for kind in ("venv", "conda")):
+                    continue
                 spec = self._project_spec(project)
-                if spec is not None and os.path.exists(spec["argv"][0]):
+                if spec is not None and os.path.exists(program(spec["argv"]) or ""):
                     clean = {k: v for k, v in spec.items() if k != "_name"}
                     out.setdefault(spec["_name"], (res, clean))
         if self.kernelenv.list_conda_envs:
-            for env in self._found_envs():
-                out.setdefault(env.name, (res, env.spec()))
+            for k in self._env_kernels():
+                out.setdefault(k.name, (str(k.resource_dir) if k.resource_dir else res, k.spec))
         out.setdefault(PORTABLE_NAME, (res, json.loads(json.dumps(PORTABLE_SPEC))))
         return out
 
@@ -202,7 +216,14 @@ class KernelenvKernelSpecManager(KernelSpecManager):
                 if not is_stale(info.get("spec") or {}):
                     out[name] = info
         allowed = self.allowed_kernelspecs
-        for name, (rdir, spec) in self.extra_specs().items():
+        listed: set[tuple[str, str]] = set()
+        for info in out.values():
+            spec = info.get("spec") or {}
+            meta = (spec.get("metadata") or {}).get(METADATA_KEY)
+            exe = program(spec.get("argv") or []) if isinstance(spec.get("argv"), list) else None
+            if isinstance(meta, dict) and isinstance(meta.get("project"), str) and exe:
+                listed.add((meta["project"], exe))
+        for name, (rdir, spec) in self.extra_specs(listed).items():
             if name not in out and (not allowed or name in allowed):
                 out[name] = {"resource_dir": rdir, "spec": spec}
         return out
