@@ -17,6 +17,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Parse ``argv`` (default ``sys.argv[1:]``) and serve until the client exits."""
+    from .warmup import start
+
+    start()  # detection's imports run while pygls loads and the handshake goes on
     from pygls.cli import start_server
 
     from .server import make_server

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from . import warmup
 from .diagnostics import is_env_file
 from .server import ALL_COMMANDS, WATCH_GLOBS, KernelenvServer
 
@@ -29,8 +32,8 @@ def register(ls: KernelenvServer) -> None:
     def initialize(ls: KernelenvServer, params: types.InitializeParams) -> None:
         ls.settings = ls.settings.merged(params.initialization_options)
         ls.index.backend = ls.settings.backend
-        # Import detection and the parsers (rattler ...) while the handshake finishes.
-        threading.Thread(target=_warm_up, name="kernelenv-warm-up", daemon=True).start()
+        # Detection's imports, then rattler's (kernelenv_lsp.warmup; started by __main__ already).
+        warmup.start()
 
     @ls.feature(types.INITIALIZED)
     async def initialized(ls: KernelenvServer, params: types.InitializedParams) -> None:
@@ -43,6 +46,7 @@ def register(ls: KernelenvServer) -> None:
             if ls._supports("workspace", "did_change_watched_files", "dynamic_registration"):
                 ls.spawn(_watch(ls))
             await ls.detect_all()
+            ls.spawn(ls.watch_builds())
 
         ls.spawn(startup())  # never block the handshake
 
@@ -76,6 +80,8 @@ def register(ls: KernelenvServer) -> None:
                 continue
             if p.name == "state.json" and p.parent.name == ".kernelenv":
                 p = p.parent.parent  # an env was built or removed elsewhere (CLI, JupyterLab)
+            elif ".kernelenv" in p.parts[:-1]:  # a package installed/removed in an env by hand
+                p = Path(*p.parts[:p.parts.index(".kernelenv")])
             project = ls.index.project_of(p)
             key = project.root if project else p.parent
             if key in seen:
@@ -144,6 +150,15 @@ def register(ls: KernelenvServer) -> None:
         except Exception:
             return None
 
+    @ls.feature(types.EXIT)
+    def on_exit(ls: KernelenvServer, params: None) -> None:
+        # pygls then closes the transport and raises SystemExit; asyncio's shutdown would
+        # wait for every worker thread (a long detection, a build). Exit regardless after
+        # a grace period: jobs' tools die with the process (PR_SET_PDEATHSIG).
+        code = 0 if getattr(ls.protocol, "_shutdown", False) else 1
+        threading.Thread(target=_exit_after, args=(code, EXIT_GRACE), name="kernelenv-exit",
+                         daemon=True).start()
+
     @ls.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def cancel(ls: KernelenvServer, params: types.WorkDoneProgressCancelParams) -> None:
         ls.cancel_progress(params.token)
@@ -153,14 +168,18 @@ def register(ls: KernelenvServer) -> None:
         ls.command(name)(lambda *a, **k: None)
 
 
-def _warm_up() -> None:
-    try:
-        import kernelenv.detect  # noqa: F401
-        import kernelenv.diagnose  # noqa: F401
-        from kernelenv.parsers import conda, pyproject, requirements  # noqa: F401
-        import rattler  # noqa: F401
-    except Exception:  # only an optimisation
-        pass
+#: Seconds between the client's ``exit`` and a forced exit when worker threads still run.
+EXIT_GRACE = 3.0
+
+
+def _exit_after(code: int, delay: float) -> None:
+    time.sleep(delay)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the client may have closed the pipe
+            pass
+    os._exit(code)
 
 
 def code_lenses_safe(project, report):

@@ -22,15 +22,21 @@ def status_title(project: Project, report: StatusReport) -> str:
         if report.packages is not None:
             parts.append(f"{report.packages} packages")
         return " · ".join(parts)
+    if report.status is Status.DRIFTED and report.drift:
+        n = sum(len(report.drift[k]) for k in ("added", "removed", "changed"))
+        return f"env drifted · {n} package{'s' if n != 1 else ''} changed by hand"
     return {Status.MISSING: "env missing", Status.STALE: "env stale", Status.BROKEN: "env broken",
             Status.BUILDING: "env building…"}.get(report.status, f"env {report.status.value}")
 
 
 def actions(project: Project, report: StatusReport) -> list[str]:
-    """The commands that apply: ``create`` / ``lock`` / ``rebuild`` (in that order)."""
+    """The commands that apply: ``create`` / ``lock`` / ``rebuild`` (in that order); for a
+    drifted env ``record`` (keep the hand installs) and ``rebuild`` (revert them)."""
     s = report.status
     has_lock = project.lock is not None and project.lock.exists()
     out: list[str] = []
+    if s is Status.DRIFTED:
+        return ["record", "rebuild"]
     if s in (Status.MISSING, Status.STALE):
         out.append("create")
     if s is not Status.BUILDING and (not has_lock or s in (Status.LOCK_OUTDATED, Status.STALE)):

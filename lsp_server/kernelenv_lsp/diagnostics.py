@@ -80,10 +80,14 @@ def diagnostics_for(path: Path, text: str | None, project: Project | None, repor
                     utf16: bool = True) -> list[types.Diagnostic]:
     """Diagnostics of one env file (``text``: the editor's buffer, ``None`` to read the disk)."""
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
+        from kernelenv.parsers.errors_util import MAX_SPEC_BYTES
+
+        try:  # a file over the size limit gets one diagnostic from diagnose_file, unread
+            text = path.read_text(encoding="utf-8-sig") if path.stat().st_size <= MAX_SPEC_BYTES else None
         except (OSError, UnicodeDecodeError):
             text = ""
     findings = diagnose_file(path, project, text=text, report=report, choose=_choose)
+    if text is None:
+        text = ""
     lines = text.splitlines()
     return [to_diagnostic(f, lines, utf16) for f in findings if f.error.path == path]

@@ -9,8 +9,11 @@ Wire shapes (see docs/lsp.md):
 
 * notification ``kernelenv/projects``: ``{"workspaceFolder": uri, "projects":
   [Project.to_dict(relative_to=folder) + {"status": StatusReport.to_dict()}]}``;
-* commands ``kernelenv.create|lock|rebuild|remove`` ``[{"project": path-or-uri}]`` ->
+* commands ``kernelenv.create|lock|rebuild|purge|record`` ``[{"project": path-or-uri}]`` and
+  ``kernelenv.add|remove`` ``[{"project", "packages": [str], "pip"?: bool, "group"?: str}]`` ->
   ``Job.to_dict()``; ``kernelenv.status`` -> project + status;
+  ``kernelenv.history`` ``[{"project"}]`` -> :func:`kernelenv.api.history`;
+  ``kernelenv.rollback`` ``[{"project", "build"?}]`` -> :func:`kernelenv.api.rollback`;
   ``kernelenv.kernelForNotebook`` ``[{"notebook": uri}]`` ->
   :func:`kernelenv.api.kernel_for_notebook`; ``kernelenv.projects`` -> a list of the
   ``kernelenv/projects`` params, one per workspace folder.
@@ -47,19 +50,27 @@ log = logging.getLogger(__name__)
 
 PROJECTS_NOTIFICATION = "kernelenv/projects"
 JOB_COMMANDS = {"kernelenv.create": "create", "kernelenv.lock": "lock",
-                "kernelenv.rebuild": "rebuild", "kernelenv.remove": "remove"}
+                "kernelenv.rebuild": "rebuild", "kernelenv.purge": "purge", "kernelenv.add": "add",
+                "kernelenv.remove": "remove", "kernelenv.record": "record"}
 ALL_COMMANDS = [*JOB_COMMANDS, "kernelenv.status", "kernelenv.kernelForNotebook",
-                "kernelenv.projects"]
+                "kernelenv.projects", "kernelenv.history", "kernelenv.rollback"]
 ACTION_CREATE, ACTION_NOT_NOW, ACTION_NEVER = "Create environment", "Not now", "Never for this project"
 #: LSP 3.17 ``RequestFailed``: the request was valid but the operation failed.
 REQUEST_FAILED = int(types.LSPErrorCodes.RequestFailed)
 REQUEST_CANCELLED = int(types.LSPErrorCodes.RequestCancelled)
-#: Watched files: env files, locks, and the state file a CLI/JupyterLab build writes.
+#: Watched files: env files, locks, the state file a CLI/JupyterLab build writes, and the
+#: package records of the envs themselves (a ``%pip install`` in a notebook: drift).
 WATCH_GLOBS = ["**/environment*.yml", "**/environment*.yaml", "**/requirements*.txt",
                "**/requirements*.in", "**/pyproject.toml", "**/Pipfile", "**/Pipfile.lock",
                "**/pixi.toml", "**/pixi.lock", "**/runtime.txt", "**/.python-version",
                "**/uv.lock", "**/poetry.lock", "**/pylock.toml", "**/conda-lock.yml",
-               "**/.kernelenv/state.json"]
+               "**/.kernelenv/state.json",
+               "**/.kernelenv/envs/*/lib/python*/site-packages/*.dist-info/INSTALLER",
+               "**/.kernelenv/envs/*/Lib/site-packages/*.dist-info/INSTALLER",
+               "**/.kernelenv/envs/*/conda-meta/*.json"]
+#: Seconds between checks for a build started anywhere (this server, the CLI, JupyterLab):
+#: a build holds the project's lock file, which no file watcher reports.
+BUILD_POLL_SECONDS = 1.0
 
 
 class EngineRequestError(JsonRpcException):
@@ -81,6 +92,18 @@ class KernelenvProtocol(LanguageServerProtocol):
             raise JsonRpcInvalidParams.of(ValueError(f"Command name {params.command!r} is not defined"))
         result = yield self._server.execute_command, (params,), None
         return result
+
+    def _send_handler_result(self, future, *, msg_id):  # noqa: ANN001 - pygls' signature
+        """Answer an expected JSON-RPC error (an unknown project: -32602; a failed job) as the
+        response only. pygls would also log its traceback at ERROR, which editors show as
+        a server error; an unexpected exception still goes to pygls (logged with traceback)."""
+        if not future.cancelled() and isinstance(future.exception(), JsonRpcException):
+            exc = future.exception()
+            self._request_futures.pop(msg_id, None)
+            log.info("request %s answered with error %s: %s", msg_id, exc.code, exc.message)
+            self._send_response(msg_id, error=exc.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
 
 
 class KernelenvServer(LanguageServer):
@@ -298,13 +321,17 @@ class KernelenvServer(LanguageServer):
                 return
 
     async def _ask(self, project: Project, status: Status) -> str | None:
-        py = f", Python {project.python.raw} from {project.python.source.name}" if project.python else ""
+        py = f", Python {python_label(project.python)} from {project.python.source.name}" if project.python else ""
         what = "has no environment yet" if status is Status.MISSING else "has an environment older than its files"
         msg = (f"kernelenv: {project.name} ({project.root}) {what} ({project.backend.value}{py}). "
                "Create it and register it as a Jupyter kernel?")
+        if project.runs_build_backend:  # say it before asking: a cloned folder may hold anything
+            msg += (f" Creating it runs code from this folder, not only package installs "
+                    f"({project.runs_build_backend}) Create only if you trust this folder.")
         try:
             res = await self.window_show_message_request_async(types.ShowMessageRequestParams(
-                type=types.MessageType.Info, message=msg,
+                type=types.MessageType.Warning if project.runs_build_backend else types.MessageType.Info,
+                message=msg,
                 actions=[types.MessageActionItem(t) for t in (ACTION_CREATE, ACTION_NOT_NOW, ACTION_NEVER)]))
         except Exception as e:
             log.warning("showMessageRequest failed: %s", e)
@@ -334,8 +361,27 @@ class KernelenvServer(LanguageServer):
             report = await asyncio.to_thread(self.index.refresh_status, project)
             state = self.index.folder_of(project.root)
             return project_entry(project, report, state.folder if state else project.root)
+        if cmd == "kernelenv.history":
+            return await asyncio.to_thread(_engine_call, api.history, project)
+        if cmd == "kernelenv.rollback":
+            return await self.rollback(project, args)
         action = JOB_COMMANDS[cmd]
         return await self.run_job(action, project, params.work_done_token, **_create_options(action, args))
+
+    async def rollback(self, project: Project, args: list[Any]) -> dict:
+        """``kernelenv.rollback [{"project", "build"?}]``: make an earlier build live (no job: it
+        takes well under a second); refused while a job runs on the project."""
+        a = args[0] if args and isinstance(args[0], dict) else {}
+        build = a.get("build")
+        if build is not None and not isinstance(build, str):
+            raise JsonRpcInvalidParams("kernelenv.rollback: 'build' must be a build id string")
+        if self.jobs.running_for(project) is not None:
+            raise EngineRequestError(f"{project.root} is busy: a job is running on it; try again when it has "
+                                     "finished.", data={"code": "project-busy"})
+        result = await asyncio.to_thread(_engine_call, api.rollback, project, build)
+        self.show_log(f"[{project.name}] rolled back to {result['build']}", types.MessageType.Info)
+        await self.redetect(project.root)
+        return result
 
     async def resolve_project(self, ref: str) -> Project:
         """The project a command names (its root, a file or folder in it, or a file URI).
@@ -420,6 +466,41 @@ class KernelenvServer(LanguageServer):
         state = self.index.folder_of(project.root)
         if state is not None:
             self.notify_projects(state)
+            await self.refresh_documents(state)
+
+    async def watch_builds(self, interval: float = BUILD_POLL_SECONDS) -> None:
+        """Keep ``building`` current for builds started anywhere: every ``interval`` seconds,
+        probe each known project's lock in a thread (:func:`kernelenv.locking.announced`, a
+        stat, then :func:`~kernelenv.locking.is_locked` only when it says yes); when a project
+        starts or stops building, refresh its status, send ``kernelenv/projects`` and refresh
+        diagnostics and lenses."""
+        while True:
+            await asyncio.sleep(interval)
+            for state in await asyncio.to_thread(self._building_changed):
+                self.notify_projects(state)
+                await self.refresh_documents(state)
+
+    def _building_changed(self) -> list[FolderState]:
+        """The folder states with a project whose building state differs from its cached status
+        (their statuses refreshed). Worker thread."""
+        from kernelenv.locking import announced, is_locked
+
+        changed: list[FolderState] = []
+        for state in self.index.snapshot():
+            hit = False
+            for root, project in list(state.projects.items()):
+                cached = state.statuses.get(root)
+                was = cached is not None and cached.status is Status.BUILDING
+                try:  # is_locked takes the lock for a moment: only when an operation announced itself
+                    now = announced(root) and is_locked(root)
+                except OSError:
+                    continue
+                if now != was:
+                    self.index.refresh_status(project)
+                    hit = True
+            if hit:
+                changed.append(state)
+        return changed
 
     def _progress_end(self, token: types.ProgressToken, message: str) -> None:
         self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
@@ -453,6 +534,16 @@ class KernelenvServer(LanguageServer):
             self.show_log(f"[{job.project.name}] cancelling {job.action}", types.MessageType.Info)
 
 
+def python_label(request) -> str:  # noqa: ANN001 - a kernelenv.model.PythonRequest
+    """The Python version a request names, without the file's own ``python`` prefix:
+    ``python-3.10`` (runtime.txt) and ``python=3.10`` (environment.yml) -> ``3.10``; the
+    specifier when the text names no version."""
+    raw = (request.raw or "").strip()
+    if raw.lower().startswith("python"):
+        raw = raw[len("python"):].lstrip(" -=@:")
+    return raw or request.specifier
+
+
 def _engine_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
@@ -462,15 +553,20 @@ def _engine_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def _create_options(action: str, args: list[Any]) -> dict[str, Any]:
     """Optional create settings in the argument object: ``python`` (a version or interpreter
-    path) and ``stripBuilds`` (conda: drop build strings and Windows-only packages)."""
+    path), ``stripBuilds`` (conda: drop build strings and Windows-only packages) and
+    ``force`` (build even when the env is ready and unchanged)."""
     a = args[0] if args and isinstance(args[0], dict) else {}
     opts: dict[str, Any] = {}
+    if action in ("add", "remove"):
+        return _package_options(action, a)
     if action != "create":
         return opts
     if isinstance(a.get("python"), str) and a["python"]:
         opts["python"] = a["python"]
     if isinstance(a.get("stripBuilds"), bool):
         opts["strip_builds"] = a["stripBuilds"]
+    if isinstance(a.get("force"), bool):
+        opts["force"] = a["force"]  # rebuild a ready, unchanged env
     return opts
 
 
@@ -502,3 +598,21 @@ def make_server() -> KernelenvServer:
     server = KernelenvServer()
     features.register(server)
     return server
+
+
+def _package_options(action: str, a: dict[str, Any]) -> dict[str, Any]:
+    """``packages`` (required: requirements for add, names for remove), ``pip`` and ``group``.
+
+    Raises:
+        JsonRpcInvalidParams: ``packages`` missing or not a list of non-empty strings.
+    """
+    pkgs = a.get("packages")
+    if not isinstance(pkgs, list) or not pkgs or len(pkgs) > 100 or not all(
+            isinstance(p, str) and p.strip() and len(p) <= 500 for p in pkgs):
+        raise JsonRpcInvalidParams(f"kernelenv.{action} needs 'packages': a list of 1 to 100 non-empty strings.")
+    opts: dict[str, Any] = {"packages": [p.strip() for p in pkgs]}
+    if isinstance(a.get("pip"), bool):
+        opts["pip"] = a["pip"]
+    if isinstance(a.get("group"), str) and a["group"]:
+        opts["group"] = a["group"]
+    return opts
