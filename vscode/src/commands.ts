@@ -4,15 +4,19 @@
  */
 import * as vscode from 'vscode';
 import { Action, CLIENT_COMMANDS, SERVER_COMMANDS } from './constants';
+import { HistoryResult, RollbackResult, rollbackItems, rollbackMessage } from './history';
 import { kernelForNotebook, selectKernel } from './notebooks';
 import { IncrementTracker, executeCommand, executeWithProgress } from './progress';
 import { actionsFor, chooseProject, ProjectStore } from './projects';
 import {
   actionOfServerCommand,
+  buildCodeQuestion,
   errorMessage,
   JobResult,
   jobFromError,
   jobSummary,
+  packageArguments,
+  parsePackages,
   ProjectInfo,
   projectArguments,
   requiresTrust,
@@ -28,6 +32,9 @@ export const ACTION_LABELS: Record<Action | 'status', string> = {
   lock: 'Lock Environment',
   rebuild: 'Rebuild Environment',
   remove: 'Remove Environment',
+  add: 'Add Package…',
+  removePackage: 'Remove Package…',
+  record: 'Record Hand Installs',
   status: 'Show Status',
 };
 
@@ -97,17 +104,32 @@ export async function runAction(
   ctx: CommandContext,
   action: Action,
   project: ProjectInfo,
-  opts: { skipAfterJob?: boolean } = {},
+  opts: { skipAfterJob?: boolean; packages?: string[] } = {},
 ): Promise<JobResult | undefined> {
+  if ((action === 'add' || action === 'removePackage') && !opts.packages) {
+    const packages = await askPackages(action, project);
+    if (!packages) {
+      return undefined;
+    }
+    opts = { ...opts, packages };
+  }
   if (requiresTrust(action) && !vscode.workspace.isTrusted) {
+    const code = project.runs_build_backend ? ` (here it runs code from the project: ${project.runs_build_backend})` : '';
     const pick = await vscode.window.showWarningMessage(
-      `Kernelenv: "${ACTION_LABELS[action]}" runs the project's build tools, so it is disabled in an untrusted workspace.`,
+      `Kernelenv: "${ACTION_LABELS[action]}" runs the project's build tools, so it is disabled in an untrusted workspace${code}.`,
       'Manage Workspace Trust',
     );
     if (pick) {
       void vscode.commands.executeCommand('workbench.trust.manage');
     }
     return undefined;
+  }
+  const question = buildCodeQuestion(action, project);
+  if (question) {
+    const ok = await vscode.window.showWarningMessage(question, { modal: true }, 'Run');
+    if (ok !== 'Run') {
+      return undefined;
+    }
   }
   if (action === 'remove') {
     const ok = await vscode.window.showWarningMessage(
@@ -135,7 +157,8 @@ export async function runAction(
         ctx.statusBar.setProgress(project.root, { action, percentage: percentage ?? tracker.percentage });
       };
       ctx.statusBar.setProgress(project.root, { action });
-      const run = executeWithProgress<JobResult>(client, serverCommandFor(action), projectArguments(project.root), {
+      const args = opts.packages ? packageArguments(project.root, opts.packages) : projectArguments(project.root);
+      const run = executeWithProgress<JobResult>(client, serverCommandFor(action), args, {
         onBegin: (v) => report(v.message, v.percentage),
         onReport: (v) => report(v.message, v.percentage),
         onEnd: (v) => progress.report({ message: v.message }),
@@ -159,6 +182,10 @@ export async function runAction(
       if (!opts.skipAfterJob) {
         ctx.afterJob?.(job);
       }
+    } else if (job.state === 'cancelled') {
+      // The user asked for it: information, not an error.
+      ctx.output.appendLine(summary.text);
+      void vscode.window.showInformationMessage(`Kernelenv: ${summary.text}`);
     } else {
       ctx.output.appendLine(summary.text);
       job.log.forEach((l) => ctx.output.appendLine(`  ${l}`));
@@ -169,6 +196,21 @@ export async function runAction(
     void vscode.window.showErrorMessage(`Kernelenv: ${failure}`, 'Show Output').then((p) => p && ctx.output.show());
   }
   return job;
+}
+
+/** Ask which packages to add (requirements) or remove (names); undefined when dismissed or empty. */
+async function askPackages(action: 'add' | 'removePackage', project: ProjectInfo): Promise<string[] | undefined> {
+  const adding = action === 'add';
+  const text = await vscode.window.showInputBox({
+    title: `Kernelenv: ${adding ? 'Add packages to' : 'Remove packages from'} ${project.name}`,
+    prompt: adding
+      ? `Requirements to add to ${project.spec ?? 'the spec'}, separated by spaces; the lock and the env follow.`
+      : `Names to remove from ${project.spec ?? 'the spec'}, separated by spaces; the lock and the env follow.`,
+    placeHolder: adding ? 'pandas>=2.2 seaborn' : 'seaborn',
+    validateInput: (value) => (parsePackages(value).length ? undefined : 'Type at least one package.'),
+  });
+  const packages = text === undefined ? [] : parsePackages(text);
+  return packages.length ? packages : undefined;
 }
 
 /** The handler for the server's own commands invoked from code lenses. */
@@ -236,6 +278,43 @@ async function showActions(ctx: CommandContext, arg: unknown): Promise<void> {
   }
 }
 
+/** "Roll Back Environment…": pick an earlier build of a project and make it live again. */
+async function rollback(ctx: CommandContext, arg: unknown): Promise<void> {
+  const project = await pickProject(ctx, arg, 'Roll back which project?');
+  const client = project && requireClient(ctx);
+  if (!project || !client) {
+    return;
+  }
+  let history: HistoryResult;
+  try {
+    history = await executeCommand<HistoryResult>(client, SERVER_COMMANDS.history, projectArguments(project.root));
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Kernelenv: ${errorMessage(e)}`);
+    return;
+  }
+  const items = rollbackItems(history);
+  if (!items.length) {
+    void vscode.window.showInformationMessage(`Kernelenv: ${project.name} has no earlier build to roll back to.`);
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    placeHolder: `${project.name}: make which earlier build live again? (no download)`,
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  if (!picked) {
+    return;
+  }
+  try {
+    const res = await executeCommand<RollbackResult>(client, SERVER_COMMANDS.rollback, [
+      { project: project.root, build: picked.build },
+    ]);
+    void vscode.window.showInformationMessage(`Kernelenv: ${rollbackMessage(project.name, res)}`);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Kernelenv: ${errorMessage(e)}`);
+  }
+}
+
 async function selectNotebookKernel(ctx: CommandContext): Promise<void> {
   const editor = vscode.window.activeNotebookEditor;
   if (!editor) {
@@ -287,9 +366,13 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     vscode.commands.registerCommand(CLIENT_COMMANDS.lock, action('lock')),
     vscode.commands.registerCommand(CLIENT_COMMANDS.rebuild, action('rebuild')),
     vscode.commands.registerCommand(CLIENT_COMMANDS.remove, action('remove')),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.add, action('add')),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.removePackage, action('removePackage')),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.record, action('record')),
     vscode.commands.registerCommand(CLIENT_COMMANDS.showStatus, (arg: unknown) => showStatus(ctx, arg)),
     vscode.commands.registerCommand(CLIENT_COMMANDS.showActions, (arg: unknown) => showActions(ctx, arg)),
     vscode.commands.registerCommand(CLIENT_COMMANDS.selectNotebookKernel, () => selectNotebookKernel(ctx)),
+    vscode.commands.registerCommand(CLIENT_COMMANDS.rollback, (arg: unknown) => rollback(ctx, arg)),
     vscode.commands.registerCommand(CLIENT_COMMANDS.restartServer, async () => {
       await ctx.server.restart();
       if (ctx.server.running) {

@@ -3,7 +3,7 @@
  * language server's protocol names. This module imports nothing from `vscode`, so the
  * Node integration test uses exactly the names the extension uses.
  *
- * The server-side names are the contract with `lsp_server` (issue 6): the
+ * The server-side names are the contract with `kernelenv_lsp` (issue 6): the
  * `kernelenv/projects` notification and the `workspace/executeCommand` commands.
  */
 
@@ -37,35 +37,44 @@ export const CLIENT_COMMANDS = {
   lock: 'kernelenv.lockEnvironment',
   rebuild: 'kernelenv.rebuildEnvironment',
   remove: 'kernelenv.removeEnvironment',
+  add: 'kernelenv.addPackage',
+  removePackage: 'kernelenv.removePackage',
+  record: 'kernelenv.recordHandInstalls',
   showStatus: 'kernelenv.showStatus',
   selectNotebookKernel: 'kernelenv.selectNotebookKernel',
   restartServer: 'kernelenv.restartServer',
   showActions: 'kernelenv.showActions',
+  rollback: 'kernelenv.rollbackEnvironment',
 } as const;
 
 /** The long-running actions; each maps to a server command of the same name. */
-export const ACTIONS = ['create', 'lock', 'rebuild', 'remove'] as const;
+export const ACTIONS = ['create', 'lock', 'rebuild', 'remove', 'add', 'removePackage', 'record'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Actions that run project code (build backends, resolvers) and so need a trusted workspace. */
-export const TRUST_REQUIRED_ACTIONS: readonly Action[] = ['create', 'lock', 'rebuild'];
+export const TRUST_REQUIRED_ACTIONS: readonly Action[] = ['create', 'lock', 'rebuild', 'add', 'removePackage', 'record'];
 
-/** `workspace/executeCommand` names implemented by `lsp_server`. */
+/** `workspace/executeCommand` names implemented by `kernelenv_lsp`. */
 export const SERVER_COMMANDS = {
   create: 'kernelenv.create',
   lock: 'kernelenv.lock',
   rebuild: 'kernelenv.rebuild',
-  remove: 'kernelenv.remove',
+  remove: 'kernelenv.purge', // deleting the env; the server's kernelenv.remove removes packages
+  add: 'kernelenv.add',
+  removePackage: 'kernelenv.remove',
+  record: 'kernelenv.record',
   status: 'kernelenv.status',
   kernelForNotebook: 'kernelenv.kernelForNotebook',
   projects: 'kernelenv.projects',
+  history: 'kernelenv.history',
+  rollback: 'kernelenv.rollback',
 } as const;
 
 /** The server's notification carrying the detected projects of one workspace folder. */
 export const PROJECTS_NOTIFICATION = 'kernelenv/projects';
 
-/** The Python module that is the language server (`python -m lsp_server`). */
-export const SERVER_MODULE = 'lsp_server';
+/** The Python module that is the language server (`python -m kernelenv_lsp`). */
+export const SERVER_MODULE = 'kernelenv_lsp';
 
 /** The Jupyter extension, whose notebook controllers list registered kernelspecs. */
 export const JUPYTER_EXTENSION_ID = 'ms-toolsai.jupyter';

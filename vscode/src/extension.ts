@@ -1,6 +1,6 @@
 /**
  * Entry point of the kernelenv VS Code / Cursor extension. Thin: everything it shows
- * comes from the `lsp_server` language server through vscode-languageclient.
+ * comes from the `kernelenv_lsp` language server through vscode-languageclient.
  */
 import * as vscode from 'vscode';
 import { CLIENT_NAME } from './constants';

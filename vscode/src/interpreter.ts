@@ -78,7 +78,7 @@ export interface ServerCheck {
 }
 
 /**
- * Check that `python -c "import lsp_server"` succeeds (argument list, no shell).
+ * Check that `python -c "import kernelenv_lsp"` succeeds (argument list, no shell).
  *
  * @param python interpreter path or command name.
  * @param timeoutMs give up after this many milliseconds.
@@ -97,16 +97,30 @@ export function checkServerInstalled(python: string, timeoutMs = 20000): Promise
   });
 }
 
-/** The message shown when the server cannot start from `choice`. */
+/** Whether the check failed because the interpreter itself is missing (not kernelenv in it). */
+export function interpreterMissing(check: ServerCheck): boolean {
+  return /ENOENT|EACCES|not found/i.test(check.detail) && !/No module named/.test(check.detail);
+}
+
+/**
+ * The notification shown when the server cannot start from `choice`: what is missing and
+ * how to install it. kernelenv is not on PyPI (README.md): it installs from a checkout or
+ * from a wheel built there. No traceback: `check.detail` goes to the output channel only.
+ *
+ * @param choice the interpreter that was tried.
+ * @param check the failed {@link checkServerInstalled} result.
+ */
 export function notInstalledMessage(choice: InterpreterChoice, check: ServerCheck): string {
   const from = {
     setting: 'the kernelenv.interpreter setting',
     'python-extension': "the Python extension's selected interpreter",
     path: 'PATH',
   }[choice.source];
+  const what = interpreterMissing(check)
+    ? `Kernelenv: the Python ${choice.python} (from ${from}) cannot be run.`
+    : `Kernelenv is not installed in ${choice.python} (from ${from}).`;
   return (
-    `Kernelenv's language server is not installed in ${choice.python} (from ${from}): ${check.detail || 'import failed'}. ` +
-    `Install kernelenv into that interpreter (${choice.python} -m pip install kernelenv, or pip install -e . in a kernelenv checkout) ` +
-    `or set "kernelenv.interpreter" to a Python that has it.`
+    `${what} kernelenv is not on PyPI: install it from a checkout (${choice.python} -m pip install ./kernelenv) ` +
+    `or from a wheel built there with make dist, or set kernelenv.interpreter to a Python that has it.`
   );
 }

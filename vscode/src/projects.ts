@@ -127,7 +127,9 @@ export function chooseProject(
 }
 
 /** The actions offered for a project (status bar click), by its env status. */
-export function actionsFor(project: ProjectInfo): ('create' | 'rebuild' | 'lock' | 'remove' | 'status')[] {
+export function actionsFor(
+  project: ProjectInfo,
+): ('create' | 'rebuild' | 'lock' | 'remove' | 'add' | 'removePackage' | 'record' | 'status')[] {
   const s = project.status?.status;
   if (s === 'building') {
     return ['status'];
@@ -135,5 +137,8 @@ export function actionsFor(project: ProjectInfo): ('create' | 'rebuild' | 'lock'
   if (s === undefined || s === 'missing') {
     return ['create', 'lock', 'status'];
   }
-  return ['rebuild', 'lock', 'remove', 'status'];
+  if (s === 'drifted') {
+    return ['record', 'rebuild', 'add', 'removePackage', 'remove', 'status'];
+  }
+  return ['rebuild', 'lock', 'add', 'removePackage', 'remove', 'status'];
 }

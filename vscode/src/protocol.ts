@@ -3,7 +3,7 @@
  *
  * Pure: no `vscode` import. The extension builds every request through these functions
  * and the Node integration test (test/integration) sends the same ones to the real
- * `python -m lsp_server`, so the test exercises what the editor sends.
+ * `python -m kernelenv_lsp`, so the test exercises what the editor sends.
  *
  * Shapes follow the contract of issue 6 and the engine's JSON model
  * (`kernelenv/model.py`: `Project.to_dict`, `StatusReport.to_dict`; `kernelenv/jobs.py`:
@@ -12,6 +12,7 @@
 import * as os from 'node:os';
 import {
   Action,
+  ACTIONS,
   AutoSelectKernel,
   BackendSetting,
   SERVER_COMMANDS,
@@ -20,7 +21,14 @@ import {
 } from './constants';
 
 /** One of the engine's env states (`kernelenv.model.Status`). */
-export type EnvStatus = 'missing' | 'ready' | 'stale' | 'lock out of date' | 'broken' | 'building';
+export type EnvStatus = 'missing' | 'ready' | 'stale' | 'lock out of date' | 'broken' | 'building' | 'drifted';
+
+/** `StatusReport.drift`: what was installed, removed or changed by hand since the build. */
+export interface Drift {
+  added: { name: string; version: string }[];
+  removed: { name: string; version: string }[];
+  changed: { name: string; built: string; version: string }[];
+}
 
 /** `StatusReport.to_dict()`: the state of one project's env. */
 export interface StatusReport {
@@ -33,6 +41,8 @@ export interface StatusReport {
   changed?: string[];
   kernel_name: string | null;
   backend: string | null;
+  /** For `drifted`: the packages changed by hand. */
+  drift?: Drift | null;
 }
 
 /** `Project.to_dict()` plus `status`: one detected project. */
@@ -51,6 +61,8 @@ export interface ProjectInfo {
   lock: string | null;
   python: { specifier: string; source: string; raw: string } | null;
   kernel_name: string;
+  /** Why create/lock will run a build backend (code from the project), or null. */
+  runs_build_backend?: string | null;
   warnings: string[];
   errors: unknown[];
   status?: StatusReport | null;
@@ -118,7 +130,7 @@ export function serverSettings(settings: KernelenvSettings, trusted: boolean): S
 }
 
 /**
- * How to start the server: `<python> -m lsp_server` on stdio, from a neutral working
+ * How to start the server: `<python> -m kernelenv_lsp` on stdio, from a neutral working
  * directory so `-m` finds the installed package and not a folder that happens to be
  * the current directory (the import check uses the same directory).
  */
@@ -146,9 +158,21 @@ export function requiresTrust(action: Action): boolean {
   return TRUST_REQUIRED_ACTIONS.includes(action);
 }
 
+/**
+ * The question to ask before an action that will run the project's build backend
+ * (`runs_build_backend` set: setup.py, an in-tree backend, `-e .` ...), or undefined when
+ * the action only installs packages. Asked in trusted workspaces; untrusted ones refuse.
+ */
+export function buildCodeQuestion(action: Action, project: Pick<ProjectInfo, 'name' | 'runs_build_backend'>): string | undefined {
+  if (!requiresTrust(action) || !project.runs_build_backend) {
+    return undefined;
+  }
+  return `Kernelenv: ${action} of ${project.name} will run code from this folder, not only install packages: ${project.runs_build_backend} Run it?`;
+}
+
 /** The action a server command name stands for, or undefined for other commands. */
 export function actionOfServerCommand(command: string): Action | undefined {
-  for (const action of ['create', 'lock', 'rebuild', 'remove'] as const) {
+  for (const action of ACTIONS) {
     if (SERVER_COMMANDS[action] === command) {
       return action;
     }
@@ -188,4 +212,54 @@ export function jobSummary(job: JobResult, projectName: string): { ok: boolean; 
   }
   const why = job.error?.message ?? job.log.slice(-1)[0] ?? 'unknown error';
   return { ok: false, text: `Could not ${job.action} the environment of ${projectName}: ${why}` };
+}
+
+/** Arguments of `kernelenv.add` / `kernelenv.remove`: `[{project: root, packages}]`. */
+export function packageArguments(projectRoot: string, packages: string[]): [{ project: string; packages: string[] }] {
+  return [{ project: projectRoot, packages }];
+}
+
+/** The requirements or names typed in an input box, split on whitespace outside brackets. */
+export function parsePackages(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '[' || ch === '(') {
+      depth++;
+    } else if (ch === ']' || ch === ')') {
+      depth = Math.max(0, depth - 1);
+    }
+    if (depth === 0 && /\s/.test(ch)) {
+      if (current) {
+        out.push(current);
+      }
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  if (current) {
+    out.push(current);
+  }
+  return out;
+}
+
+/** The drift of a status as one line (`added idna 3.7; removed six 1.16.0`), or undefined. */
+export function driftSummary(status: StatusReport | null | undefined): string | undefined {
+  const d = status?.status === 'drifted' ? status.drift : undefined;
+  if (!d) {
+    return undefined;
+  }
+  const parts: string[] = [];
+  if (d.added.length) {
+    parts.push(`added ${d.added.map((p) => `${p.name} ${p.version}`).join(', ')}`);
+  }
+  if (d.removed.length) {
+    parts.push(`removed ${d.removed.map((p) => `${p.name} ${p.version}`).join(', ')}`);
+  }
+  if (d.changed.length) {
+    parts.push(`changed ${d.changed.map((p) => `${p.name} ${p.built} → ${p.version}`).join(', ')}`);
+  }
+  return parts.join('; ') || undefined;
 }

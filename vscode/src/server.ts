@@ -1,5 +1,5 @@
 /**
- * Starting, stopping and restarting the language server (`<python> -m lsp_server` on
+ * Starting, stopping and restarting the language server (`<python> -m kernelenv_lsp` on
  * stdio) with vscode-languageclient.
  */
 import * as vscode from 'vscode';
@@ -11,7 +11,7 @@ import {
   ResponseError,
   ServerOptions,
 } from 'vscode-languageclient/node';
-import { CLIENT_ID, CLIENT_NAME, CONFIG_SECTION, ENV_FILE_GLOB, PROJECTS_NOTIFICATION, SETTINGS } from './constants';
+import { CLIENT_ID, CLIENT_NAME, CONFIG_SECTION, ENV_FILE_GLOB, PROJECTS_NOTIFICATION, SERVER_MODULE, SETTINGS } from './constants';
 import { checkServerInstalled, chooseInterpreter, InterpreterChoice, notInstalledMessage } from './interpreter';
 import { ProjectStore } from './projects';
 import { actionOfServerCommand, ProjectsParams, serverLaunch, serverSettings } from './protocol';
@@ -23,6 +23,21 @@ export type ServerState = 'stopped' | 'starting' | 'running' | 'not-installed' |
 
 /** Handles the server's own commands (code lenses) so they get trust checks and progress UI. */
 export type ActionCommandHandler = (command: string, args: unknown[]) => Promise<unknown>;
+
+/** The one button of the not-installed notification. */
+export const OPEN_SETTING = 'Open Setting';
+
+/**
+ * The command that opens the `kernelenv.interpreter` setting. In a remote window (code-server,
+ * Remote-SSH, WSL, dev containers), where the server runs, the setting is a machine setting of
+ * the remote and only the Remote tab lists it, so that tab is opened there.
+ */
+export function interpreterSettingCommand(): vscode.Command {
+  const query = `${CONFIG_SECTION}.${SETTINGS.interpreter}`;
+  return vscode.env.remoteName
+    ? { title: OPEN_SETTING, command: 'workbench.action.openRemoteSettings', arguments: [{ query }] }
+    : { title: OPEN_SETTING, command: 'workbench.action.openSettings', arguments: [query] };
+}
 
 /** The first workspace folder, used to resolve the interpreter. */
 function firstFolder(): vscode.WorkspaceFolder | undefined {
@@ -121,11 +136,12 @@ export class ServerManager implements vscode.Disposable {
       this.setState('not-installed');
       const message = notInstalledMessage(choice, check);
       this.output.appendLine(message);
-      void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((pick) => {
-        if (pick === 'Open Settings') {
-          void vscode.commands.executeCommand('workbench.action.openSettings', `${CONFIG_SECTION}.${SETTINGS.interpreter}`);
-        } else if (pick === 'Show Output') {
-          this.output.show();
+      const why = check.detail.split(/\r?\n/).filter((l) => l.trim()).pop() ?? 'failed';
+      this.output.appendLine(`(${choice.python} -c "import ${SERVER_MODULE}": ${why})`);
+      void vscode.window.showErrorMessage(message, OPEN_SETTING).then((pick) => {
+        if (pick === OPEN_SETTING) {
+          const open = interpreterSettingCommand();
+          void vscode.commands.executeCommand(open.command, ...((open.arguments ?? []) as unknown[]));
         }
       });
       return;

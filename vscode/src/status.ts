@@ -1,11 +1,11 @@
 /**
  * The status bar text for a project's env. Pure (no `vscode` import).
  *
- * Texts: "env: ready (uv)", "env: missing", "env: stale (uv)", "env: building 40%",
+ * Texts: "env: ready (uv)", "env: missing", "env: stale (uv)", "env: building… 40%",
  * "env: lock out of date (uv)", "env: broken (rattler)"; "env: detecting" before the
  * server has reported, "env: no project" when the active file is in none.
  */
-import { ProjectInfo } from './protocol';
+import { driftSummary, ProjectInfo } from './protocol';
 
 /** A build the extension is following through `$/progress`. */
 export interface ActiveProgress {
@@ -27,7 +27,7 @@ export function statusText(project: ProjectInfo | undefined, progress?: ActivePr
   }
   if (progress || project.status?.status === 'building') {
     const pct = progress?.percentage;
-    return pct === undefined ? 'env: building' : `env: building ${Math.round(pct)}%`;
+    return pct === undefined ? 'env: building…' : `env: building… ${Math.round(pct)}%`;
   }
   const status = project.status;
   if (!status) {
@@ -49,6 +49,10 @@ export function statusTooltip(project: ProjectInfo | undefined): string {
   const s = project.status;
   if (s) {
     lines.push(`Status: ${s.status} — ${s.reason}`);
+    const drift = driftSummary(s);
+    if (drift) {
+      lines.push(`Changed by hand: ${drift}`);
+    }
     if (s.python_version) {
       lines.push(`Python ${s.python_version}${s.packages != null ? ` · ${s.packages} packages` : ''}`);
     }
@@ -60,5 +64,5 @@ export function statusTooltip(project: ProjectInfo | undefined): string {
 /** Whether the status deserves the warning colour. */
 export function statusNeedsAttention(project: ProjectInfo | undefined): boolean {
   const s = project?.status?.status;
-  return s === 'missing' || s === 'stale' || s === 'lock out of date' || s === 'broken';
+  return s === 'missing' || s === 'stale' || s === 'lock out of date' || s === 'broken' || s === 'drifted';
 }

@@ -1,19 +1,21 @@
 /**
  * The status bar item for the active editor's project ("env: ready (uv)",
- * "env: missing", "env: building 40%"); clicking it opens the project's actions.
+ * "env: missing", "env: building… 40%"); clicking it opens the project's actions.
  */
 import * as vscode from 'vscode';
 import { CLIENT_COMMANDS } from './constants';
 import { ProjectStore } from './projects';
-import { ServerState } from './server';
+import { interpreterSettingCommand, ServerState } from './server';
 import { ActiveProgress, statusNeedsAttention, statusText, statusTooltip } from './status';
 
 /** The file-system path of the active editor's document or notebook, if it is a file. */
 export function activeFilePath(): string | undefined {
-  const nb = vscode.window.activeNotebookEditor?.notebook.uri;
-  const doc = vscode.window.activeTextEditor?.document.uri;
-  const uri = nb ?? doc;
+  const uri = activeUri();
   return uri?.scheme === 'file' ? uri.fsPath : undefined;
+}
+
+function activeUri(): vscode.Uri | undefined {
+  return vscode.window.activeNotebookEditor?.notebook.uri ?? vscode.window.activeTextEditor?.document.uri;
 }
 
 /** Keeps the status bar item in step with the store, the server state and running builds. */
@@ -21,6 +23,8 @@ export class EnvStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
   private readonly progress = new Map<string, ActiveProgress>();
   private serverState: ServerState = 'stopped';
+  /** The last file editor: kept while the Output panel (scheme `output`) or another non-file editor has focus. */
+  private lastFile: string | undefined;
 
   constructor(private readonly store: ProjectStore) {
     this.item = vscode.window.createStatusBarItem('kernelenv.status', vscode.StatusBarAlignment.Left, 50);
@@ -48,12 +52,18 @@ export class EnvStatusBar implements vscode.Disposable {
     if (this.serverState === 'not-installed' || this.serverState === 'failed') {
       this.item.text = '$(warning) env: server not running';
       this.item.tooltip = 'Kernelenv: the language server is not running. Click to choose the interpreter.';
-      this.item.command = { title: 'Open Settings', command: 'workbench.action.openSettings', arguments: ['kernelenv.interpreter'] };
+      this.item.command = interpreterSettingCommand();
       this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
       this.item.show();
       return;
     }
-    const file = activeFilePath();
+    const uri = activeUri();
+    if (!uri) {
+      this.lastFile = undefined;
+    } else if (uri.scheme === 'file') {
+      this.lastFile = uri.fsPath;
+    }
+    const file = this.lastFile;
     const project = file ? this.store.projectFor(file) : undefined;
     if (!project) {
       this.item.hide();

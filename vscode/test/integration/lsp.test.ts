@@ -1,6 +1,6 @@
 /**
  * End to end over stdio: starts the real language server (`<repo>/.venv/bin/python -m
- * lsp_server`, or $KERNELENV_PYTHON) the way the extension does, sends the
+ * kernelenv_lsp`, or $KERNELENV_PYTHON) the way the extension does, sends the
  * initialization options and commands the extension sends (built by the same modules:
  * src/protocol.ts, src/progress.ts, src/constants.ts), and checks the projects
  * notification, a real `kernelenv.create` with work-done progress, and
@@ -43,7 +43,9 @@ import {
   jobSummary,
   KernelenvSettings,
   KernelForNotebook,
+  driftSummary,
   notebookArguments,
+  packageArguments,
   ProjectInfo,
   ProjectsParams,
   projectArguments,
@@ -87,7 +89,7 @@ describe('kernelenv-lsp driven like the extension drives it (real server, real u
   this.timeout(15 * 60 * 1000);
 
   const python = kernelenvPython();
-  const corpus = process.env.KERNELENV_CORPUS || path.join(REPO, '..', 'shared', 'corpus');
+  const corpus = path.join(REPO, 'tests', 'fixtures', 'projects');  // in-repo: a plain clone runs this too
   let tmp: string;
   let ws: string;
   let root: string;
@@ -103,7 +105,7 @@ describe('kernelenv-lsp driven like the extension drives it (real server, real u
   before(async () => {
     assert.ok(fs.existsSync(python), `no Python at ${python}; run make setup-python or set KERNELENV_PYTHON`);
     const check = await checkServerInstalled(python);
-    assert.ok(check.ok, `lsp_server is not importable with ${python}: ${check.detail}`);
+    assert.ok(check.ok, `kernelenv_lsp is not importable with ${python}: ${check.detail}`);
 
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'kernelenv-vscode-it-')));
     ws = path.join(tmp, 'workspace');
@@ -302,5 +304,34 @@ describe('kernelenv-lsp driven like the extension drives it (real server, real u
     assert.equal(after.status?.status, 'ready');
     assert.equal(after.python, before.python);
     assert.ok(after.python && fs.existsSync(after.python));
+  });
+
+  it('adds a package as Add Package… sends it, shows a hand install as drift, records it', async () => {
+    // A pip-compile project: the spec is requirements.in; requirements.txt is re-compiled from it.
+    const spec = path.join(root, 'requirements.in');
+    const compiled = path.join(root, 'requirements.txt');
+    const original = fs.readFileSync(spec, 'utf8');
+    assert.ok(fs.readFileSync(compiled, 'utf8').includes('six==1.17.0'));  // pinned as python-dateutil's dependency
+    const add = executeWithProgress<JobResult>(conn, serverCommandFor('add'), packageArguments(root, ['six==1.16.0']), {});
+    const added = await add.result;
+    assert.equal(added.state, 'succeeded');
+    const edited = `${original}six==1.16.0\n`;  // appended, comments and order kept
+    assert.equal(fs.readFileSync(spec, 'utf8'), edited);
+    assert.match(fs.readFileSync(compiled, 'utf8'), /^six==1\.16\.0\b/m);
+    const k = await executeCommand<KernelForNotebook>(conn, SERVER_COMMANDS.kernelForNotebook, notebookArguments(pathToFileURL(notebook).toString()));
+    const run = promisify(execFile);
+    assert.equal((await run(k.python!, ['-c', 'import six; print(six.__version__)'])).stdout.trim(), '1.16.0');
+
+    // A `%pip install` in a notebook: the env's own pip (kernelenv seeds it), then drift.
+    const { stdout: uv } = await run(python, ['-c', 'import uv; print(uv.find_uv_bin())']);
+    await run(uv.trim(), ['pip', 'install', '--quiet', '--python', k.python!, 'idna==3.7'], {
+      env: { ...process.env, UV_CACHE_DIR: process.env.UV_CACHE_DIR || process.env.KERNELENV_TEST_UV_CACHE || path.join(REPO, '.cache', 'uv') },
+    });
+    const drifted = await executeCommand<ProjectInfo>(conn, SERVER_COMMANDS.status, projectArguments(root));
+    assert.equal(drifted.status?.status, 'drifted');
+    assert.match(driftSummary(drifted.status) ?? '', /added idna 3\.7/);
+    const recorded = await executeWithProgress<JobResult>(conn, serverCommandFor('record'), projectArguments(root), {}).result;
+    assert.equal(recorded.state, 'succeeded');
+    assert.equal(fs.readFileSync(spec, 'utf8'), `${edited}idna==3.7\n`);
   });
 });

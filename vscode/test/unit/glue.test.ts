@@ -53,15 +53,16 @@ describe('extension glue (vscode stubbed)', function () {
     assert.equal(await pythonExtensionInterpreter(), undefined);
   });
 
-  it('registers every command and explains, with Open Settings, when kernelenv is not installed', async () => {
+  it('registers every command and explains, with one Open Setting button, when kernelenv is not installed', async () => {
     state.config.set('kernelenv.interpreter', '/nonexistent/bin/python');
-    state.messageAnswers.push('Open Settings');
+    state.messageAnswers.push('Open Setting');
     const context = { subscriptions: [] as { dispose(): unknown }[] };
     activate(context as unknown as vscode.ExtensionContext);
     assert.deepEqual([...state.registeredCommands.keys()].sort(), Object.values(CLIENT_COMMANDS).sort());
     const err = await until(() => state.messages.find((m) => m.level === 'error'), 'the error message');
-    assert.match(err.message, /not installed in \/nonexistent\/bin\/python \(from the kernelenv\.interpreter setting\)/);
-    assert.deepEqual(err.items, ['Open Settings', 'Show Output']);
+    assert.match(err.message, /\/nonexistent\/bin\/python \(from the kernelenv\.interpreter setting\) cannot be run/);
+    assert.match(err.message, /install it from a checkout/);
+    assert.deepEqual(err.items, ['Open Setting']);
     await until(
       () => state.executedCommands.find((c) => c.command === 'workbench.action.openSettings'),
       'Open Settings to run',
@@ -73,6 +74,25 @@ describe('extension glue (vscode stubbed)', function () {
     assert.match(item.text, /env: server not running/);
     await deactivate();
     context.subscriptions.forEach((d) => d.dispose());
+  });
+
+  it('keeps the status bar item while the Output panel (a non-file editor) has focus, hides it with no editor', () => {
+    const store = new ProjectStore();
+    store.update({ workspaceFolder: 'file:///ws', projects: [project('/ws/a')] });
+    const bar = new EnvStatusBar(store);
+    const item = state.statusBarItems[state.statusBarItems.length - 1];
+    state.activeTextEditor = { document: { uri: Uri.file('/ws/a/requirements.txt') } };
+    bar.update();
+    assert.equal(item.visible, true);
+    assert.equal(item.text, 'env: missing');
+    state.activeTextEditor = { document: { uri: Uri.parse('output:extension-output-kernelenv.kernelenv-%231-Kernelenv') } };
+    bar.update();
+    assert.equal(item.visible, true);
+    assert.equal(item.text, 'env: missing');
+    state.activeTextEditor = undefined;
+    bar.update();
+    assert.equal(item.visible, false);
+    bar.dispose();
   });
 
   it('never creates, locks or rebuilds in an untrusted workspace', async () => {

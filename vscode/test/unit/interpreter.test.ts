@@ -53,16 +53,22 @@ describe('checking that kernelenv is installed (runs real interpreters)', functi
     const bare: string = found;
     const check = await checkServerInstalled(bare);
     assert.equal(check.ok, false);
-    assert.match(check.detail, /No module named '?lsp_server'?/);
+    assert.match(check.detail, /No module named '?kernelenv_lsp'?/);
     const msg = notInstalledMessage({ python: bare, source: 'setting' }, check);
     assert.ok(msg.includes(bare));
     assert.match(msg, /kernelenv\.interpreter/);
-    assert.match(msg, /-m pip install kernelenv/);
+    assert.match(msg, /not on PyPI/);
+    assert.ok(msg.includes(`${bare} -m pip install ./kernelenv`), msg);
+    assert.match(msg, /from a wheel built there with make dist/);
+    assert.doesNotMatch(msg, /Traceback|No module named|pip install kernelenv\b/);
   });
 
   it('fails cleanly for an interpreter that does not exist', async () => {
     const check = await checkServerInstalled('/nonexistent/bin/python');
     assert.equal(check.ok, false);
     assert.match(check.detail, /ENOENT/);
+    const msg = notInstalledMessage({ python: '/nonexistent/bin/python', source: 'setting' }, check);
+    assert.match(msg, /the Python \/nonexistent\/bin\/python \(from the kernelenv\.interpreter setting\) cannot be run/);
+    assert.doesNotMatch(msg, /ENOENT/);
   });
 });

@@ -69,7 +69,16 @@ describe('choosing a project for a command', () => {
 
   it('offers create for a missing env and rebuild for an existing one', () => {
     assert.deepEqual(actionsFor(project('/ws/a')), ['create', 'lock', 'status']);
-    assert.deepEqual(actionsFor(project('/ws/a', { status: status('stale') })), ['rebuild', 'lock', 'remove', 'status']);
+    assert.deepEqual(actionsFor(project('/ws/a', { status: status('stale') })), [
+      'rebuild',
+      'lock',
+      'add',
+      'removePackage',
+      'remove',
+      'status',
+    ]);
+    // drifted: keep the hand installs (record) or revert them (rebuild) first
+    assert.deepEqual(actionsFor(project('/ws/a', { status: status('drifted') })).slice(0, 2), ['record', 'rebuild']);
     assert.deepEqual(actionsFor(project('/ws/a', { status: status('building') })), ['status']);
   });
 });

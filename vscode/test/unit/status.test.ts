@@ -21,17 +21,25 @@ describe('status bar text', () => {
 
   it('shows the build percentage while a build runs, rounded', () => {
     const p = project('/ws/a', { status: status('ready', { backend: 'uv' }) });
-    assert.equal(statusText(p, { action: 'rebuild', percentage: 40.4 }), 'env: building 40%');
-    assert.equal(statusText(p, { action: 'rebuild' }), 'env: building');
+    assert.equal(statusText(p, { action: 'rebuild', percentage: 40.4 }), 'env: building… 40%');
+    assert.equal(statusText(p, { action: 'rebuild' }), 'env: building…');
   });
 
   it('shows building when the server reports a build started elsewhere', () => {
-    assert.equal(statusText(project('/ws/a', { status: status('building') })), 'env: building');
+    assert.equal(statusText(project('/ws/a', { status: status('building') })), 'env: building…');
   });
 
   it('says when the file is in no project or the status is not known yet', () => {
     assert.equal(statusText(undefined), 'env: no project');
     assert.equal(statusText(project('/ws/a', { status: null })), 'env: detecting');
+  });
+
+  it('shows a drifted env in the warning colour with what changed by hand in the tooltip', () => {
+    const drift = { added: [{ name: 'certifi', version: '2024.8.30' }], removed: [], changed: [] };
+    const p = project('/ws/a', { status: status('drifted', { drift }) });
+    assert.equal(statusText(p), 'env: drifted (uv)');
+    assert.ok(statusNeedsAttention(p));
+    assert.match(statusTooltip(p), /Changed by hand: added certifi 2024\.8\.30/);
   });
 
   it('puts the reason, python and kernel in the tooltip', () => {
