@@ -3,7 +3,8 @@
 repo2docker cannot build images here (no Docker engine). The image's env is stood in for
 by a real venv into which uv installs binder/requirements.txt, as repo2docker's Python
 buildpack does with pip (`${KERNEL_PYTHON_PREFIX}/bin/pip install -r binder/requirements.txt`);
-then the `kernelenv adopt` line of the generated postBuild runs against it.
+then `kernelenv adopt` records it (Binder's generated postBuild needs no kernelenv: it only
+registers the kernel with ipykernel; adopt is for images and machines that have kernelenv).
 """
 
 from __future__ import annotations
@@ -56,36 +57,32 @@ def image_env(binder_project, tmp_path_factory) -> Path:
     return prefix
 
 
-def _postbuild_adopt_args(root: Path, prefix: Path) -> list[str]:
-    """The arguments of the `kernelenv adopt` line of the generated postBuild, with the prefix filled in."""
-    line = next(ln for ln in (root / "binder" / "postBuild").read_text().splitlines()
-                if ln.startswith("kernelenv adopt"))
-    import shlex
-
-    args = shlex.split(line)[1:]
-    i = args.index("--env")
-    args[i + 1] = str(prefix)
-    args[args.index("--sys-prefix")] = "--user"  # the stand-in's Jupyter is this test process's
-    args[1] = str(root / args[1])
-    return args
+def _adopt_args(root: Path, prefix: Path) -> list[str]:
+    """`kernelenv adopt` for the stand-in image env (Binder's own postBuild needs no kernelenv;
+    adopt is for images and machines that have it)."""
+    return ["adopt", str(root), "--env", str(prefix), "--name", NAME, "--user"]
 
 
 def test_binder_locks_first_and_pins_equal_the_lock(binder_project) -> None:
-    """No lock: `kernelenv binder` writes pylock.toml first; requirements.txt pins are its pins."""
+    """No hashed lock: `kernelenv binder` re-compiles requirements.txt from requirements.in
+    first (its pip-compile format); binder/requirements.txt pins are that lock's pins."""
     root, res = binder_project
-    assert res["locked_first"] and Path(res["lock"]) == root / "pylock.toml"
+    assert res["locked_first"] and Path(res["lock"]) == root / "requirements.txt"
     assert res["python"] == "3.10"  # runtime.txt's python-3.10
     env = default_environment()
     env.update(python_version="3.10", python_full_version="3.10.0")
-    written = {}
+    written, listed = {}, set()
     for line in (root / "binder" / "requirements.txt").read_text().splitlines():
-        if line and not line.startswith("#"):
-            req = Requirement(line)
-            if req.marker is None or req.marker.evaluate(env):
+        s = line.split("#")[0].strip()
+        if s:
+            req = Requirement(s)
+            listed.add(canonicalize_name(req.name))
+            if req.specifier and (req.marker is None or req.marker.evaluate(env)):
                 written[canonicalize_name(req.name)] = next(iter(req.specifier)).version
-    project = replace(api.find_project(root), lock=root / "pylock.toml")
+    project = api.find_project(root)
+    assert project.lock == root / "requirements.txt"
     assert written == UvBuilder().locked_packages(project, "3.10.0")
-    assert written["pandas"] == "2.2.3" and "ipykernel" in written  # the project's pin; kernel added
+    assert written["pandas"] == "2.2.3" and "ipykernel" in listed  # the project's pin; kernel added
     bp = picked_buildpack(root)
     assert (bp["name"], bp["python_version"]) == ("PythonBuildPack", "3.10")
 
@@ -93,7 +90,7 @@ def test_binder_locks_first_and_pins_equal_the_lock(binder_project) -> None:
 def test_adopt_makes_the_image_env_the_projects_env(binder_project, image_env) -> None:
     """After postBuild's adopt: status ready, no env built, the kernel runs in the image's env."""
     root, res = binder_project
-    run_cli(*_postbuild_adopt_args(root, image_env))
+    run_cli(*_adopt_args(root, image_env))
     [row] = cli_json("status", str(root))
     assert row["status"]["status"] == "ready", row["status"]
     assert row["status"]["kernel_name"] == res["kernel_name"] == "binder-examples__requirements"
@@ -115,9 +112,9 @@ def test_adopt_refuses_an_env_built_from_other_files(binder_project, image_env, 
     root, _ = binder_project
     other = tmp_path / NAME
     shutil.copytree(root, other, ignore=shutil.ignore_patterns(".venv", ".kernelenv"))
-    req = other / "binder" / "requirements.txt"
+    req = other / "requirements.txt"  # the project's lock (binder/ is generated from it)
     req.write_text(req.read_text().replace("numpy==2.2.2", "numpy==2.2.1"))
-    proc = run_cli(*_postbuild_adopt_args(other, image_env), check=False)
+    proc = run_cli(*_adopt_args(other, image_env), check=False)
     assert proc.returncode == 1
     assert "numpy: wants ==2.2.1, has 2.2.2" in proc.stderr
     assert not (other / ".venv").exists()
@@ -155,6 +152,9 @@ def test_conda_project_binder_and_adopt(tmp_path_factory) -> None:
 
     image_checkout = base / "image" / "condademo"
     shutil.copytree(root, image_checkout)
+    # Locally binder/ is a generated output that detection ignores; the stand-in for the image
+    # build reads binder/environment.yml as repo2docker does.
+    (image_checkout / "binder" / ".kernelenv-generated").unlink()
     [built] = cli_json("create", str(image_checkout))  # binder/environment.yml is its env now
     prefix = Path(os.path.realpath(image_checkout / ".conda"))
     assert built["ok"], built
@@ -170,6 +170,7 @@ def test_conda_project_binder_and_adopt(tmp_path_factory) -> None:
     # The conda pins are checked against the prefix's conda-meta records (rattler's MatchSpec).
     other = base / "other" / "condademo"
     shutil.copytree(root, other, ignore=shutil.ignore_patterns(".conda", ".kernelenv"))
+    (other / "binder" / ".kernelenv-generated").unlink()  # binder/environment.yml is its env
     env_yml = other / "binder" / "environment.yml"
     env_yml.write_text(env_yml.read_text().replace("- hello-conda=1.0=", "- hello-conda=2.0="))
     proc = run_cli("adopt", str(other), "--env", str(prefix), check=False)

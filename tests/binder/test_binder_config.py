@@ -64,8 +64,9 @@ def test_binder_for_a_uv_lock_project(project_copy) -> None:
     assert (root / "binder" / "runtime.txt").read_text() == f"python-{res['python']}\n"
     assert bp["post_build"] == ["binder/postBuild"]
     post = (root / "binder" / "postBuild").read_text()
-    assert "kernelenv adopt" in post and f"--name {shlex.quote(before.name)}" in post
-    assert '-c "binder/requirements.txt"' in post  # kernelenv's install cannot move a pin
+    display = f"Python {res['python']} ({before.name})"
+    assert (f"python -m ipykernel install --sys-prefix --name {shlex.quote(before.kernel_name)} "
+            f"--display-name {shlex.quote(display)}") in post
     assert before.kernel_name == res["kernel_name"]
     # Binder now ignores the root files: say so.
     assert any("pyproject.toml" in w and "ignore" in w for w in res["warnings"])
@@ -95,20 +96,18 @@ def test_binder_for_a_conda_lock_project(project_copy) -> None:
 
 
 def test_existing_binder_folders_are_refused_or_replaced(project_copy) -> None:
-    """No overwrite without --force; --force keeps apt.txt; binder/ plus .binder/ is an error."""
+    """An author's binder/ env is what detect reports: refused even with --force (never replaced
+    by the root lock's env); binder/ plus .binder/ is an error."""
     root = project_copy("kriti-ach__SharedControlPaper")
     (root / "binder").mkdir()
     (root / "binder" / "environment.yml").write_text("dependencies: [python=3.11]\n")
     (root / "binder" / "apt.txt").write_text("graphviz\n")
-    proc = run_cli("binder", str(root), check=False)
-    assert proc.returncode == 1
-    assert "already exists" in proc.stderr and "--force" in proc.stderr
-    assert (root / "binder" / "environment.yml").exists()  # untouched
-
-    run_cli("binder", str(root), "--force")
-    assert not (root / "binder" / "environment.yml").exists()  # would have made it a conda build
-    assert (root / "binder" / "apt.txt").read_text() == "graphviz\n"
-    assert picked_buildpack(root)["name"] == "PythonBuildPack"
+    for args in ((), ("--force",)):
+        proc = run_cli("binder", str(root), *args, check=False)
+        assert proc.returncode == 1
+        assert "holds this project's own Binder environment (binder/environment.yml)" in proc.stderr
+        assert (root / "binder" / "environment.yml").exists()  # untouched
+        assert (root / "binder" / "apt.txt").read_text() == "graphviz\n"
 
     (root / ".binder").mkdir()
     proc = run_cli("binder", str(root), "--force", check=False)

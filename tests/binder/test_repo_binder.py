@@ -82,7 +82,7 @@ def test_postbuild_installs_kernelenv_and_builds_the_demo_env(image) -> None:
     """After postBuild: kernelenv is the checkout's, the demo env is ready, its kernel is registered."""
     env, demo = image["env"], image["checkout"] / "binder" / "demo"
     python = env / "bin" / "python"
-    where = subprocess.run([str(python), "-c", "import kernelenv, jupyter_ext; print(kernelenv.__file__)"],
+    where = subprocess.run([str(python), "-c", "import kernelenv, kernelenv_jupyter; print(kernelenv.__file__)"],
                            capture_output=True, text=True, check=True, env=image["run_env"], cwd=env).stdout
     assert where.startswith(str(env))  # installed into the image's env, not this test env's
     status = json.loads(subprocess.run([str(env / "bin" / "kernelenv"), "status", str(demo), "--json"],

@@ -35,6 +35,10 @@ CORPUS_PROJECT = "binder-examples__requirements"
 #: a project whose requirements.txt has an invalid line 2 (column 6 is where parsing fails)
 BROKEN_PROJECT = "broken"
 BROKEN_REQUIREMENTS = "numpy==1.26.4\nthis is not a requirement!!\n"
+#: a notebook in a subfolder of the project (the sidebar shows the project it is in)
+NESTED_NOTEBOOK = "notebooks/nested.ipynb"
+#: a project with no env whose notebook was saved with the portable kernel
+PORTABLE_PROJECT = "portable"
 
 
 @dataclass
@@ -96,8 +100,8 @@ def write_notebook(path: Path, source: str, kernel: str = "python3") -> Path:
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Lab:
-    """``jupyter lab`` from this venv on a temp root holding a copy of the corpus project
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
+    """``jupyter lab`` from this venv on a temp root holding a copy of the requirements project
     (with two notebooks saved with ``python3``) and a project with a malformed requirements.txt.
 
     JupyterLab's user settings and workspaces live in the temp folder; the news prompt
@@ -110,6 +114,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Lab:
     project = copy_corpus_project(CORPUS_PROJECT, root)
     write_notebook(project / "analysis.ipynb", "import sys\nprint(sys.prefix)")
     write_notebook(project / "notebook7.ipynb", "import sys\nprint(sys.prefix)")
+    (project / "notebooks").mkdir()
+    write_notebook(project / NESTED_NOTEBOOK, "import sys\nprint(sys.prefix)")
+    portable = root / PORTABLE_PROJECT
+    portable.mkdir()
+    (portable / "requirements.txt").write_text("six\n")
+    write_notebook(portable / "analysis.ipynb", "print(1)", kernel="kernelenv-project")
     broken = root / BROKEN_PROJECT
     broken.mkdir()
     (broken / "requirements.txt").write_text(BROKEN_REQUIREMENTS)

@@ -7,8 +7,17 @@
 //   phase "lab": JupyterLab, Environments panel: missing -> Create -> ready (screenshots),
 //                then open the notebook, accept "Use project env", run its cell.
 //   phase "notebook7": Notebook 7's notebook page: accept the offer, run the cell.
+//                Then the sidebar follows a notebook in a subfolder of the project to that
+//                project, and the notebook's kernel offer goes when the notebook closes.
 //   phase "failure": a project with a malformed env file: its error is listed, Create
-//                fails with a notification naming file and line, the error opens the file.
+//                fails with a notification naming file and line, the error opens the file;
+//                after a reload the card still shows the failure.
+//   phase "portable": a notebook on the portable kernel in a project with no env is offered Create.
+//   phase "packages": a notebook cell runs `%pip install` in the project kernel: the card turns
+//                drifted by itself and names the package, Record keeps it; the Packages list
+//                shows how each package got there, the Add field adds one, its × removes it.
+//   phase "history": a project built twice: the History list shows both builds with what changed;
+//                Rollback on the earlier one makes it live (notification, list and badge follow).
 // Prints one JSON line {ok, seen, prefix, kernel, error} on stdout; exit status 0 iff ok.
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -45,7 +54,7 @@ async function main() {
     }
   });
   try {
-    return await { lab, notebook7, failure }[config.phase](page);
+    return await { lab, notebook7, failure, portable, packages, history }[config.phase](page);
   } catch (error) {
     await page.screenshot({ path: path.join(config.artifacts, 'failure.png') }).catch(() => {});
     throw error;
@@ -65,13 +74,19 @@ async function lab(page) {
 
   await waitStatus(badge, ['missing'], 30_000);
   seen.push(await badge.getAttribute('data-status'));
+  const card0 = {
+    folder: (await card.locator('.kernelenv-project-folder').textContent())?.trim(),
+    reason: (await card.locator('.kernelenv-reason').textContent())?.trim(),
+    // the backend's long explanation is folded until its summary is clicked
+    whyVisible: await card.locator('.kernelenv-why').first().isVisible()
+  };
   await panel.locator('.kernelenv-body').screenshot({ path: path.join(config.screenshots, 'panel-missing.png') });
 
   log('click Create');
   await card.locator('button[data-action="create"]').click();
   await waitStatus(badge, ['building'], 30_000);
   seen.push('building');
-  for (const action of ['create', 'lock', 'rebuild', 'remove']) {
+  for (const action of ['create', 'lock', 'rebuild', 'purge']) {
     if (!(await card.locator(`button[data-action="${action}"]`).isDisabled())) {
       throw new Error(`${action} stays enabled while the create job runs`);
     }
@@ -99,6 +114,7 @@ async function lab(page) {
   }
   await card.locator('button[data-action="log"]').click(); // hide the log again
   await panel.locator('.kernelenv-body').screenshot({ path: path.join(config.screenshots, 'panel-ready.png') });
+  const createOnReady = await card.locator('button[data-action="create"]').isEnabled();
 
   log('open the notebook');
   await page.locator('.jp-SideBar [data-id="filebrowser"]').click();
@@ -130,7 +146,125 @@ async function lab(page) {
 
   const prefix = await runFirstCell(page, notebook);
   await page.screenshot({ path: path.join(config.screenshots, 'notebook-project-env.png') });
-  return { prefix, kernel };
+
+  log('open a notebook in a subfolder of the project: the sidebar shows that project');
+  await openFolder(page, config.nested.split('/')[0]);
+  await page.locator('.jp-BreadCrumbs', { hasText: config.nested.split('/')[0] }).waitFor({ timeout: 30_000 });
+  await openFolder(page, config.nested.split('/').pop());
+  const nestedTab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: config.nested.split('/').pop() });
+  await nestedTab.waitFor({ timeout: 60_000 });
+  const nestedOffer = page.locator('.Toastify__toast', { hasText: config.nested.split('/').pop() });
+  await nestedOffer.waitFor({ timeout: 120_000 });
+  const follow = await openPanel(page);
+  await follow.locator('.kernelenv-folder-notebook', { hasText: config.nested.split('/').pop() }).waitFor({ timeout: 30_000 });
+  // the label shows at once; the project list arrives with the server's answer
+  await follow.locator(`.kernelenv-project[data-project-path="${config.project}"]`).waitFor({ timeout: 60_000 });
+  const followed = await follow.locator('.kernelenv-project').evaluateAll(cards => cards.map(c => c.dataset.projectPath));
+  seen.push('followed');
+
+  log('close that notebook without answering: its offer goes with it');
+  await nestedTab.locator('.lm-TabBar-tabCloseIcon').click();
+  const dialog = page.locator('.jp-Dialog button', { hasText: /Don.t Save|Discard/ });
+  if (await dialog.first().isVisible().catch(() => false)) {
+    await dialog.first().click();
+  }
+  await nestedOffer.waitFor({ state: 'detached', timeout: 30_000 });
+  seen.push('offer-dismissed');
+  return { prefix, kernel, card: card0, createOnReady, followed };
+}
+
+async function portable(page) {
+  log('open a notebook saved with the portable kernel in a project with no env');
+  await openLabIn(page, config.project);
+  await openFolder(page, config.notebook.split('/').pop());
+  const offer = page.locator('.Toastify__toast', { hasText: 'whose env does not exist yet' });
+  await offer.waitFor({ timeout: 120_000 });
+  seen.push('offer-create');
+  const button = offer.getByRole('button', { name: 'Create environment' });
+  return { offer: (await offer.textContent())?.trim(), button: await button.count() };
+}
+
+async function packages(page) {
+  log('open the notebook, run its %pip install cell in the project kernel');
+  await openLabIn(page, config.project);
+  await openFolder(page, config.notebook.split('/').pop());
+  const notebook = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  await notebook.waitFor({ timeout: 120_000 });
+  await page
+    .locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]')
+    .waitFor({ timeout: 120_000 })
+    .catch(() => log('no idle indicator seen'));
+  const panel = await openPanel(page);
+  const card = panel.locator(`.kernelenv-project[data-project-path="${config.project}"]`);
+  await card.waitFor({ timeout: 60_000 });
+  const badge = card.locator('.kernelenv-status');
+  await waitStatus(badge, ['ready'], 30_000);
+  const cellOutput = await runFirstCell(page, notebook);
+  log(`cell output: ${cellOutput}`);
+  await waitStatus(badge, ['drifted'], 180_000);
+  seen.push('drifted');
+  log('record the hand install');
+  const drift = (await card.locator('.kernelenv-drift-text').textContent())?.trim();
+  await card.locator('button[data-action="record"]').click();
+  await waitStatus(badge, ['building'], 30_000).catch(() => null);
+  await waitStatus(badge, ['ready'], 300_000);
+  seen.push('recorded');
+
+  log('open the package list, add a package, remove it again');
+  await card.locator('.kernelenv-packages > summary').click();
+  const hand = card.locator(`tr[data-package="${config.handPackage}"]`);
+  await hand.waitFor({ timeout: 30_000 });
+  const howAfterRecord = await hand.getAttribute('data-how');
+  await card.locator('.kernelenv-add-input').fill(config.addSpec);
+  await card.locator('button[data-action="add"]').click();
+  const added = card.locator(`tr[data-package="${config.addName}"]`);
+  await added.waitFor({ timeout: 300_000 });
+  await waitStatus(badge, ['ready'], 300_000);
+  seen.push('added');
+  await page.screenshot({ path: path.join(config.screenshots, 'panel-packages.png') }).catch(() => {});
+  await added.locator('button[data-action="remove-package"]').click();
+  await added.waitFor({ state: 'detached', timeout: 300_000 });
+  await waitStatus(badge, ['ready'], 300_000);
+  seen.push('removed');
+  return {
+    drift,
+    howAfterRecord,
+    // × only on the packages the spec lists (the others came as dependencies)
+    removable: await card.locator('tr[data-package] button[data-action="remove-package"]').count()
+  };
+}
+
+async function history(page) {
+  log('open the History list of a project built twice');
+  await openLabIn(page, config.project);
+  const panel = await openPanel(page);
+  const card = panel.locator(`.kernelenv-project[data-project-path="${config.project}"]`);
+  await card.waitFor({ timeout: 60_000 });
+  await card.locator('.kernelenv-history > summary').click();
+  const builds = card.locator('.kernelenv-build');
+  await builds.nth(1).waitFor({ timeout: 30_000 });
+  seen.push('listed');
+  const listed = await builds.evaluateAll(items =>
+    items.map(li => ({
+      live: li.getAttribute('data-live') === 'true',
+      changes: [...li.querySelectorAll('.kernelenv-build-change')].map(c => c.textContent.trim()),
+      rollback: !!li.querySelector('button[data-action="rollback"]')
+    }))
+  );
+  const earlier = card.locator('.kernelenv-build[data-live="false"]').first();
+  const earlierId = await earlier.getAttribute('data-build');
+  await earlier.locator('button[data-action="rollback"]').click();
+  const toast = page.locator('.Toastify__toast', { hasText: 'is live again' });
+  await toast.waitFor({ timeout: 30_000 });
+  seen.push('rolled-back');
+  await card.locator(`.kernelenv-build[data-build="${earlierId}"][data-live="true"]`).waitFor({ timeout: 30_000 });
+  seen.push('list-followed');
+  await page.screenshot({ path: path.join(config.screenshots, 'panel-history.png') }).catch(() => {});
+  return {
+    listed,
+    notification: (await toast.textContent())?.trim(),
+    status: await card.locator('.kernelenv-status').getAttribute('data-status')
+  };
 }
 
 async function notebook7(page) {
@@ -184,11 +318,20 @@ async function failure(page) {
   const lockToast = page.locator('.Toastify__toast', { hasText: 'lock failed' });
   await lockToast.waitFor({ timeout: 120_000 });
   seen.push('palette-lock');
+  const lockNotification = (await lockToast.textContent())?.trim();
+
+  log('reload: the card still shows the failure');
+  await openLabIn(page, config.project);
+  const again = await openPanel(page);
+  const lastFailure = again.locator(`.kernelenv-project[data-project-path="${config.project}"] .kernelenv-last-failure`);
+  await lastFailure.waitFor({ timeout: 60_000 });
+  seen.push('last-failure');
   return {
+    lastFailure: (await lastFailure.first().textContent())?.trim(),
     listed,
     notification,
     inline,
-    lockNotification: (await lockToast.textContent())?.trim(),
+    lockNotification,
     status: await card.getAttribute('data-status')
   };
 }

@@ -22,6 +22,12 @@ Packages:
 * ``hello-tool`` 1.0, generic noarch, an executable ``bin/hello-tool`` (a shell script
   printing ``hello from hello-tool``): found on the kernel's PATH like conda's ffmpeg.
 * ``needs-old-python`` 1.0, noarch python, depends ``python <3.0`` (unsatisfiable here).
+* ``hello-activate`` 1.0, generic noarch, ``etc/conda/activate.d/hello-activate.sh`` exporting
+  ``HELLO_ACTIVATE=$CONDA_PREFIX/share/hello-activate`` (a plain export list, as gdal's and
+  proj's scripts are).
+* ``r-irkernel-debian`` 1.0, generic noarch, ``share/jupyter/kernels/ir/kernel.json`` running
+  Debian's R (``/usr/bin/R``) with its IRkernel (``r-cran-irkernel``): conda-forge's r-base
+  cannot be downloaded here, so the kernelspec r-irkernel ships points at the system R.
 """
 
 from __future__ import annotations
@@ -125,5 +131,12 @@ def build_channel(channel: Path) -> Path:
     write_package(channel, "noarch", "needs-old-python", "1.0", "py_0", noarch="python",
                   depends=["python <3.0"],
                   files={"site-packages/needs_old_python.py": b"X = 1\n"})
+    write_package(channel, "noarch", "hello-activate", "1.0", "0", noarch="generic", files={
+        "etc/conda/activate.d/hello-activate.sh":
+            b'# set by hello-activate\nexport HELLO_ACTIVATE="${CONDA_PREFIX}/share/hello-activate"\n'})
+    write_package(channel, "noarch", "r-irkernel-debian", "1.0", "0", noarch="generic", files={
+        "share/jupyter/kernels/ir/kernel.json": json.dumps({
+            "argv": ["/usr/bin/R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"],
+            "display_name": "R", "language": "R"}).encode()})
     asyncio.run(rattler.index.index_fs(channel, write_zst=False, write_shards=False, force=True))
     return channel

@@ -86,6 +86,7 @@ def test_create_gives_a_kernel_with_conda_and_pip_packages(local_env: Path) -> N
     assert (prefix / "share/hello-dep/data.txt").read_text() == "hello-dep data\n"
     dists = pip_dists(prefix)
     assert dists["iniconfig"] == "2.1.0" and "ipykernel" in dists  # pip: section and ipykernel, by uv
+    assert "pip" in dists  # added with uv: the channel's python brings none (conda's would)
     out = run_in_kernel(project.kernel_name, PROBE).split()
     assert out[0] == os.path.realpath(prefix)
     assert out[1:] == ["1.0", "unix"]
@@ -149,6 +150,32 @@ def test_rebuild_from_lock_installs_exactly_the_lock(locked_env) -> None:
     assert rep.status is Status.READY, rep.reason
     out = run_in_kernel(project.kernel_name, PROBE).split()
     assert out[0] == os.path.realpath(prefix)
+
+
+def test_pip_magic_in_a_conda_kernel_lands_in_the_prefix(locked_env) -> None:
+    """The prefix rebuilt from conda-lock.yml (no pip in it) gets pip, pinned for that lock like
+    a venv's; `%pip install` in its kernel installs into the prefix, status reports the hand
+    install as drift (and pip itself not), and `%pip uninstall` makes the env ready again."""
+    from kernelenv.hashing import file_digest
+    from kernelenv.state import read_state
+
+    root, lock_path = locked_env
+    project = _one(root)
+    prefix = link_target(root / ".conda")
+    assert "pip" not in {p.name for p in read_conda_lock(lock_path).for_platform("linux-64")}
+    pip_version = pip_dists(prefix)["pip"]
+    assert read_state(root)["kernel_pins"] == {"lock": file_digest(lock_path), "pins": [f"pip=={pip_version}"]}
+
+    out = run_in_kernel(project.kernel_name, "%pip install --quiet six==1.16.0\n"
+                                             "import six; print(six.__file__)\n")
+    where = Path(out.strip().splitlines()[-1])
+    assert where.is_relative_to(prefix) or where.is_relative_to(root / ".conda"), out
+    rep = api.status(project)
+    assert rep.status is Status.DRIFTED, rep.reason
+    assert rep.drift["added"] == [{"name": "six", "version": "1.16.0"}] and not rep.drift["changed"]
+
+    run_in_kernel(project.kernel_name, "%pip uninstall --quiet --yes six\n")
+    assert api.status(project).status is Status.READY
 
 
 def test_spec_change_makes_the_lock_out_of_date(locked_env, tmp_path: Path) -> None:

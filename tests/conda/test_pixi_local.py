@@ -61,6 +61,9 @@ def test_pixi_lock_and_rebuild(pixi_project: Path) -> None:
     assert path == pixi_project / "pixi.lock"
     lock = read_pixi_lock(path)
     assert lock.platforms == ["linux-64", "win-64"]
+    assert set(lock.environments) == {"default", "new"}  # one pixi.lock holds every environment
+    new_conda = {p.name: p.version for p in lock.environments["new"]["linux-64"] if p.manager == "conda"}
+    assert new_conda["hello-conda"] == "2.0"
     linux = lock.environments["default"]["linux-64"]
     conda = {p.name: p for p in linux if p.manager == "conda"}
     assert set(conda) == {"python", "hello-conda", "hello-dep", "hello-shell"}
@@ -89,3 +92,19 @@ def test_pixi_environment_selection(pixi_project: Path) -> None:
     assert req.pip == ["iniconfig==2.1.0"]
     with pytest.raises(EnvFileError, match="no pixi environment 'docs'; known: default, new"):
         read_request(dataclasses.replace(project, environment="docs"))
+
+
+def test_locking_another_environment_keeps_default_and_names_its_kernel(pixi_project: Path) -> None:
+    """`kernelenv lock --environment new` rewrites pixi.lock with every environment: the default
+    one still rebuilds from it afterwards; the new environment's kernel reads `(pixidemo: new)`."""
+    from kernelenv.kernels import display_name
+
+    [project] = api.detect(pixi_project)
+    new = dataclasses.replace(project, environment="new")
+    lock = read_pixi_lock(api.lock(new))
+    assert set(lock.environments) == {"default", "new"}
+    assert display_name(new, "3.12.1") == "Python 3.12 (pixidemo: new)"
+    assert display_name(project, "3.12.1") == "Python 3.12 (pixidemo)"
+    [project] = api.detect(pixi_project)
+    api.rebuild(project)
+    assert run_in_kernel(project.kernel_name, "import hello_conda; print(hello_conda.VERSION)").strip() == "1.0"

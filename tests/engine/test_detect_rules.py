@@ -362,10 +362,11 @@ def test_odd_files_never_crash_detection(tmp_path: Path) -> None:
     write(tmp_path / "ok/requirements.txt", "numpy\n")
     projects = {p.root.name: p for p in detect(tmp_path)}
     assert sorted(projects) == ["a", "b", "c", "d", "e", "f", "g", "h", "ok"]
-    for name in ("a", "b", "c", "d", "f", "g", "h"):
+    for name in ("a", "b", "c", "d", "e", "f", "g", "h"):
         assert projects[name].errors, name
         assert all(isinstance(e, EnvFileError) for e in projects[name].errors)
-    assert projects["e"].warnings and "foo" in projects["e"].warnings[0]
+    # A wrong type is an error on its line, not a warning (issue 17: checked, not coerced).
+    assert projects["e"].errors[0].line == 4 and "foo" in projects["e"].errors[0].detail
     assert projects["ok"].errors == []
 
 

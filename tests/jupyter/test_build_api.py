@@ -111,7 +111,7 @@ async def test_portable_kernel_without_env_is_an_actionable_error_kernel(kapi, j
     assert err["ename"] == "KernelenvEnvError"
     msg = err["evalue"]
     assert "'survey'" in msg and str(proj) in msg  # which project
-    assert "missing" in msg  # what is wrong
+    assert "has no env yet" in msg  # what is wrong
     assert f"kernelenv create {proj}" in msg  # how to create it
     assert not (proj / ".kernelenv" / "envs").exists()  # auto_create is off by default
     await kapi("DELETE", f"api/sessions/{session['id']}")

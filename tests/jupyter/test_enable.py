@@ -10,16 +10,16 @@ from pathlib import Path
 
 from jupyter_client.provisioning import KernelProvisionerFactory
 
-from jupyter_ext.kernelspecs import PORTABLE_SPEC, KernelenvKernelSpecManager
+from kernelenv_jupyter.kernelspecs import PORTABLE_SPEC, KernelenvKernelSpecManager
 from tests.jupyter.conftest import SHIPPED_KERNELSPEC, SHIPPED_SERVER_CONFIG
 
 BIN = Path(sys.executable).parent
 
 
 async def test_shipped_config_enables_extension_and_kernelspec_manager(jp_serverapp, jp_server_config, kapi):
-    assert "jupyter_ext" not in jp_server_config["ServerApp"]["jpserver_extensions"]
-    ext = jp_serverapp.extension_manager.extensions["jupyter_ext"]
-    assert ext.enabled and ext.extension_points["jupyter_ext"].linked
+    assert "kernelenv_jupyter" not in jp_server_config["ServerApp"]["jpserver_extensions"]
+    ext = jp_serverapp.extension_manager.extensions["kernelenv_jupyter"]
+    assert ext.enabled and ext.extension_points["kernelenv_jupyter"].linked
     assert "kernelenv" in jp_serverapp.web_app.settings  # loaded: handlers and job manager set up
     assert isinstance(jp_serverapp.kernel_spec_manager, KernelenvKernelSpecManager)
     # the kernel manager starts kernels through the same (wrapping) manager
@@ -36,8 +36,8 @@ def test_server_extension_list_shows_it():
     out = subprocess.run([str(BIN / "jupyter"), "server", "extension", "list"], capture_output=True,
                          text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
     text = out.stdout + out.stderr
-    assert "jupyter_ext \x1b[32menabled" in text or "jupyter_ext enabled" in text, text
-    assert "jupyter_ext  \x1b[32mOK" in text or "jupyter_ext  OK" in text, text
+    assert "kernelenv_jupyter \x1b[32menabled" in text or "kernelenv_jupyter enabled" in text, text
+    assert "kernelenv_jupyter  \x1b[32mOK" in text or "kernelenv_jupyter  OK" in text, text
     installed = Path(sys.prefix) / "etc" / "jupyter" / "jupyter_server_config.d" / "kernelenv.json"
     assert json.loads(installed.read_text()) == json.loads(SHIPPED_SERVER_CONFIG.read_text())
 

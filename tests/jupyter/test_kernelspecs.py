@@ -115,7 +115,7 @@ def composed_config(jp_server_config):
 
 
 async def test_wraps_the_manager_configured_before(composed_config, jp_serverapp, kapi):
-    from jupyter_ext.kernelspecs import KernelenvKernelSpecManager
+    from kernelenv_jupyter.kernelspecs import KernelenvKernelSpecManager
 
     ksm = jp_serverapp.kernel_spec_manager
     assert isinstance(ksm, KernelenvKernelSpecManager)
@@ -158,10 +158,10 @@ async def test_auto_create_builds_the_env_then_lock_and_remove_through_the_api(
     assert job["result"] == {"lock": str(proj / "pylock.toml")} and (proj / "pylock.toml").is_file()
 
     assert project["kernel_name"] in await kernelspecs(kapi)
-    code, _, job = await kapi("POST", f"{A}/projects/{path}/remove", body={})
+    code, _, job = await kapi("POST", f"{A}/projects/{path}/purge", body={})
     assert code == 202, job
     job = await wait_job(kapi, job["id"], timeout=300)
-    assert job["state"] == "succeeded" and job["result"] == {"removed": True}, job
+    assert job["state"] == "succeeded" and job["result"] == {"purged": True}, job
     assert not (proj / ".venv").exists()
     assert project["kernel_name"] not in await kernelspecs(kapi)
     code, _, data = await kapi("GET", f"{A}/projects?path={quote(workdir.name)}")
@@ -175,7 +175,8 @@ async def test_virtualenvs_with_ipykernel_listed(kapi, jp_home_dir, built_projec
     (venvs / "analysis").symlink_to(os.path.realpath(built_project / ".venv"), target_is_directory=True)
     spec = (await kernelspecs(kapi))["venv-analysis-py"]["spec"]
     assert spec["display_name"] == "Python [venv:analysis]"
-    assert spec["argv"][0] == str(venvs / "analysis" / "bin" / "python") and spec["env"] == {}
+    assert spec["argv"][0] == str(venvs / "analysis" / "bin" / "python")
+    assert spec["env"]["VIRTUAL_ENV"] == str(venvs / "analysis")  # activated as venv's activate would
 
 
 @pytest.fixture
@@ -186,3 +187,42 @@ def allow_list_config(jp_server_config):
 
 async def test_allowed_kernelspecs_applies_to_kernelenv_kernels(allow_list_config, kapi):
     assert set(await kernelspecs(kapi)) == {"python3"}
+
+
+@pytest.fixture
+def sync_config(jp_server_config, jp_home_dir):
+    """c.Kernelenv.sync_kernelspecs on, a virtualenv with ipykernel and a conda env with an
+    activate.d script on disk before the server starts (folders only: no kernel is started)."""
+    venv = jp_home_dir / ".virtualenvs" / "tools"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    sp = venv / "lib" / "python3.11" / "site-packages" / "ipykernel"
+    sp.mkdir(parents=True)
+    (sp / "__init__.py").write_text("")
+    conda = jp_home_dir / ".conda" / "envs" / "geo"
+    for d in ("conda-meta", "bin", "etc/conda/activate.d", "share/jupyter/kernels/python3"):
+        (conda / d).mkdir(parents=True)
+    (conda / "bin" / "python").symlink_to(sys.executable)
+    (conda / "etc/conda/activate.d/gdal.sh").write_text('export GDAL_DATA="$CONDA_PREFIX/share/gdal"\n')
+    (conda / "share/jupyter/kernels/python3/kernel.json").write_text(json.dumps(
+        {"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+         "display_name": "Python 3 (ipykernel)", "language": "python"}))
+    jp_server_config["Kernelenv"] = {"sync_kernelspecs": True, "name_format": "{language} ({environment})"}
+    return jp_server_config
+
+
+async def test_sync_kernelspecs_writes_env_kernels_at_server_start(sync_config, jp_serverapp, jp_data_dir, jp_home_dir):
+    import asyncio
+
+    kernels = jp_data_dir / "kernels"
+    for _ in range(100):
+        if (kernels / "conda-env-geo-py" / "kernel.json").is_file() and (kernels / "venv-tools-py").is_dir():
+            break
+        await asyncio.sleep(0.1)
+    spec = json.loads((kernels / "conda-env-geo-py" / "kernel.json").read_text())
+    geo = jp_home_dir / ".conda" / "envs" / "geo"
+    assert spec["display_name"] == "Python (geo)"  # c.Kernelenv.name_format
+    assert spec["argv"][0] == str(geo / "bin" / "python")
+    assert spec["env"]["GDAL_DATA"] == f"{geo}/share/gdal"
+    assert json.loads((kernels / "venv-tools-py" / "kernel.json").read_text())["display_name"] == "Python [venv:tools]"

@@ -21,7 +21,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
 
-SERVER = [sys.executable, "-m", "lsp_server"]
+SERVER = [sys.executable, "-m", "kernelenv_lsp"]
 
 #: A modest client: workDoneProgress, configuration, codeLens, hover; push diagnostics only.
 BASIC_CAPS = types.ClientCapabilities(
@@ -98,7 +98,7 @@ async def lsp(workspace: Path, *, caps: types.ClientCapabilities | None = None,
               init_options: Any = None, configuration: dict | None = None,
               env: dict[str, str] | None = None, answer: str | None = None,
               folders: list[Path] | None = None) -> AsyncIterator[LanguageClient]:
-    """Start ``kernelenv-lsp`` (``python -m lsp_server``) on ``workspace`` and initialize it."""
+    """Start ``kernelenv-lsp`` (``python -m kernelenv_lsp``) on ``workspace`` and initialize it."""
     config = ClientServerConfig(server_command=SERVER, client_factory=make_client,
                                 server_env={**os.environ, **(env or {})})
     client = await config.start()

@@ -150,7 +150,8 @@ async def test_cancel_mid_build_keeps_previous_env_and_busy_is_refused(built):
         await projects_of(client, ws)
         token = "cancel-me"
         client.progress_reports[token] = []
-        first = asyncio.ensure_future(command(client, "kernelenv.create", {"project": str(root)}, token=token))
+        first = asyncio.ensure_future(command(client, "kernelenv.create", {"project": str(root), "force": True},
+                                              token=token))
         await wait_until(lambda: any(p.kind == "report" for p in client.progress_reports[token]), 60,
                          "the first progress report")
         # A second job on the same project is refused while the first runs.
@@ -232,6 +233,8 @@ async def test_lock_hover_and_remove(workspace):
     ws = workspace(REQ)
     root = ws / REQ
     req = root / "requirements.txt"
+    # A plain requirements.txt (no requirements.in to compile it from): the lock is pylock.toml.
+    (root / "requirements.in").unlink()
     async with lsp(ws, init_options={"prompt": False}) as client:
         await projects_of(client, ws)
         client.progress_reports["lock"] = []
@@ -258,5 +261,47 @@ async def test_lock_hover_and_remove(workspace):
                                              if d.code == "lock-outdated"], 30, "lock-outdated diagnostic")
         assert outdated[0].severity == types.DiagnosticSeverity.Warning and outdated[0].source == "kernelenv"
         assert "pylock.toml" in outdated[0].message and "requirements.txt" in outdated[0].message
-        removed = await command(client, "kernelenv.remove", {"project": str(root)})
-        assert removed["state"] == "succeeded" and removed["result"] == {"removed": True}
+        removed = await command(client, "kernelenv.purge", {"project": str(root)})
+        assert removed["state"] == "succeeded" and removed["result"] == {"purged": True}
+
+
+async def test_add_record_and_drift_diagnostic(workspace):
+    """kernelenv.add edits the spec and rebuilds; a hand install gives a drift diagnostic and
+    lens on the spec; kernelenv.record writes it into the spec and clears both."""
+    import subprocess
+
+    from kernelenv.uvtool import uv_bin
+
+    ws = workspace()
+    root = ws / "tiny"
+    root.mkdir()
+    req = root / "requirements.txt"
+    req.write_text("six\n")
+    async with lsp(ws, init_options={"prompt": False}) as client:
+        await projects_of(client, ws)
+        await command(client, "kernelenv.create", {"project": str(root)})
+        res = await command(client, "kernelenv.add", {"project": str(root), "packages": ["idna==3.7"]})
+        assert res["state"] == "succeeded" and res["action"] == "add", res
+        assert req.read_text() == "six\nidna==3.7\n"
+        subprocess.run([uv_bin(), "pip", "install", "--quiet", "--python", str(root / ".venv/bin/python"),
+                        "certifi==2024.8.30"], check=True, env={**os.environ, "VIRTUAL_ENV": ""})
+        client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
+            uri=uri(req), language_id="pip-requirements", version=1, text=req.read_text())))
+        # What the editor's file watcher reports for the install (the server's watch globs).
+        from kernelenv.layout import link_target
+
+        [installer] = link_target(root / ".venv").glob("lib/python*/site-packages/certifi-*.dist-info/INSTALLER")
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=uri(installer), type=types.FileChangeType.Created)]))
+        drift = await wait_until(lambda: [d for d in client.diagnostics.get(uri(req), ())
+                                          if d.code == "env-drifted"], 30, "env-drifted diagnostic")
+        assert "added certifi 2024.8.30" in drift[0].message and "kernelenv record" in drift[0].message
+        lenses = await client.text_document_code_lens_async(types.CodeLensParams(
+            text_document=types.TextDocumentIdentifier(uri=uri(req))))
+        titles = [lens.command.title for lens in lenses]
+        assert titles == ["env drifted · 1 package changed by hand", "Record", "Rebuild"], titles
+        res = await command(client, "kernelenv.record", {"project": str(root)})
+        assert res["state"] == "succeeded" and res["result"]["status"] == "ready", res
+        assert req.read_text() == "six\nidna==3.7\ncertifi==2024.8.30\n"
+        with pytest.raises(JsonRpcException, match="packages"):
+            await command(client, "kernelenv.remove", {"project": str(root)})

@@ -1,6 +1,6 @@
 """Opening a workspace: the kernelenv/projects notification, the prompt, settings, client profiles.
 
-Real server subprocess (``python -m lsp_server``) and a real pytest-lsp client; real
+Real server subprocess (``python -m kernelenv_lsp``) and a real pytest-lsp client; real
 corpus projects copied to a temp folder.
 """
 
