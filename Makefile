@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-python setup-lab setup-vscode setup-browser test test-js test-python docs bench
+.PHONY: setup setup-python setup-lab setup-vscode setup-browser setup-r setup-editors test test-js test-python test-editors docs bench dist
 
-setup: setup-python setup-lab setup-vscode setup-browser
+setup: setup-python setup-lab setup-vscode setup-browser setup-r setup-editors
 
 setup-python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +23,28 @@ setup-lab:
 	$(BIN)/jupyter labextension list 2>&1 | grep -E "kernelenv v[0-9.]+ .*enabled.*OK"
 
 # VS Code / Cursor extension (owned by the vscode work): locked npm deps (vsce pinned in them),
-# compile, package vscode/kernelenv.vsix.
+# package vscode/kernelenv.vsix with `vsce package` (its vscode:prepublish type-checks and bundles
+# with esbuild), fail on any vsce WARNING, and check the manifest as the Marketplace / Open VSX do.
 setup-vscode:
 	cd vscode && { test node_modules/.package-lock.json -nt package-lock.json || npm ci --no-audit --no-fund; }
-	cd vscode && npm run package
+	cd vscode && npm run package > .vsce-package.log 2>&1; s=$$?; cat .vsce-package.log; test $$s = 0
+	cd vscode && ! grep -n "WARNING" .vsce-package.log && npm run --silent verify:manifest
+
+# Real editor hosts for tests/editors (issue 14): code-server 4.100.x from npm into
+# vscode/.code-server/ (the project's own script; it apt-installs libkrb5-dev and ripgrep when
+# missing), and Debian's Neovim and Emacs with eglot as stock LSP clients.
+setup-editors:
+	vscode/scripts/install-code-server.sh
+	command -v nvim >/dev/null && dpkg -s elpa-eglot >/dev/null 2>&1 || \
+	  (apt-get update && apt-get install -y --no-install-recommends neovim emacs-nox elpa-eglot)
 
 # Debian's chromium for the browser tests (nothing downloads a browser).
 setup-browser:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
+
+# Debian's R with IRkernel for the R kernel test (tests/conda/test_env_kernels.py).
+setup-r:
+	test -x /usr/bin/R && /usr/bin/R --slave -e 'library(IRkernel)' || (apt-get update && apt-get install -y r-base-core r-cran-irkernel)
 
 test: test-js test-python
 
@@ -41,14 +55,23 @@ test-js:
 test-python:
 	$(BIN)/pytest
 
+# Just the real-editor suites (code-server + Chromium, headless Neovim, batch Emacs/eglot); `make test` runs them too.
+test-editors:
+	$(BIN)/pytest tests/editors
+
+# A wheel for installing kernelenv without the checkout (kernelenv is not on PyPI): engine, CLI,
+# server extension with the prebuilt sidebar, language server, portable kernel.
+dist:
+	rm -rf dist && $(BIN)/python -m pip wheel --no-deps --wheel-dir dist .
+
 # The documentation site (Sphinx + MyST), warnings as errors.
 docs:
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 # Benchmarks (docs/benchmarks.md records their last output).
 bench:
-	$(BIN)/python bench/bench_create.py
+	$(BIN)/python bench/bench_all.py
 	$(BIN)/python bench/bench_detect.py
-	$(BIN)/python bench/bench_conda.py
-	$(BIN)/python bench/bench_kernelspecs.py
-	$(BIN)/python bench/bench_lsp.py
+	$(BIN)/python bench/bench_env_kernels.py
+	$(BIN)/python bench/bench_history.py
+	$(BIN)/python bench/bench_packages.py

@@ -45,7 +45,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="kernelenv-bench-conda-"))
     os.environ.setdefault("JUPYTER_DATA_DIR", str(work / "jupyter"))
     os.environ.setdefault("KERNELENV_STATE_HOME", str(work / "state"))
-    os.environ.setdefault("UV_CACHE_DIR", str(REPO / ".cache" / "uv"))
+    # uv: UV_CACHE_DIR if set, else its own user cache (never a cache in the checkout)
 
     import rattler
 

@@ -39,8 +39,7 @@ def main() -> None:
     from kernelenv.uvtool import uv_bin
 
     work = Path(tempfile.mkdtemp(prefix="kernelenv-bench-"))
-    env = {**os.environ, "JUPYTER_DATA_DIR": str(work / "jupyter"),
-           "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR", str(REPO / ".cache" / "uv"))}
+    env = {**os.environ, "JUPYTER_DATA_DIR": str(work / "jupyter")}  # uv: UV_CACHE_DIR or its user cache
     src = CORPUS / args.project
     req = src / "requirements.txt"
     runtime = (src / "runtime.txt").read_text().strip().removeprefix("python-") if (src / "runtime.txt").exists() else None

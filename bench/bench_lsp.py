@@ -1,6 +1,6 @@
 """Benchmark: the kernelenv language server's two latencies an editor user feels.
 
-1. ``initialized`` -> ``kernelenv/projects``: a fresh server (``python -m lsp_server``) per
+1. ``initialized`` -> ``kernelenv/projects``: a fresh server (``python -m kernelenv_lsp``) per
    run on a generated 20,000-file workspace (the tree of ``bench_detect.py``: 40 projects,
    source, notebooks, data, and pruned folders), timed from sending ``initialized`` to
    receiving the notification.
@@ -30,7 +30,7 @@ from pygls.uris import from_fs_path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_detect import make_tree  # noqa: E402  (the same tree as the detection benchmark)
 
-SERVER = [sys.executable, "-m", "lsp_server"]
+SERVER = [sys.executable, "-m", "kernelenv_lsp"]
 
 
 def p95(xs: list[float]) -> float:

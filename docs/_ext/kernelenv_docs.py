@@ -5,7 +5,7 @@ pages ``{include}``:
 
 * ``cli.md``: every ``kernelenv`` subcommand from :func:`kernelenv.cli._parser` (its help,
   usage and arguments), so the page is the CLI's own ``--help``;
-* ``traitlets.md``: every traitlets ``Configurable`` defined in the ``jupyter_ext``
+* ``traitlets.md``: every traitlets ``Configurable`` defined in the ``kernelenv_jupyter``
   package with its ``config=True`` traits (type, default, help string);
 * ``vscode-settings.md`` and ``vscode-commands.md``: the settings and commands the VS
   Code extension contributes (``vscode/package.json``);
@@ -88,7 +88,7 @@ def cli_markdown() -> str:
 
 
 # ------------------------------------------------------------------------ traitlets
-def configurables(package: str = "jupyter_ext") -> list[type]:
+def configurables(package: str = "kernelenv_jupyter") -> list[type]:
     """The traitlets ``Configurable`` classes defined in ``package`` (with config traits)."""
     from traitlets.config import Configurable
 
@@ -129,7 +129,7 @@ def traitlets_markdown() -> str:
                        f"`{_md_cell(default)}` | {_md_cell(textwrap.dedent(trait.help or ''))} |")
         out.append("")
     if not out:
-        log.warning("kernelenv docs: no traitlets Configurable found in jupyter_ext")
+        log.warning("kernelenv docs: no traitlets Configurable found in kernelenv_jupyter")
     return "\n".join(out) + "\n"
 
 

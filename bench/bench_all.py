@@ -1,0 +1,235 @@
+"""Benchmark: the rows of issue 15, kernelenv against its baseline measured in the same run.
+
+Run: ``make bench`` or ``.venv/bin/python bench/bench_all.py [--repeat N] [--rows status,create,...]``.
+
+Each row runs kernelenv's command and its baseline alternately (interleaved, so a load spike
+hits both), ``--repeat`` times, and prints the medians, their ratio, the load average (1 min)
+before and after the row and whether bytecode was on for kernelenv's own modules. Rows:
+
+* ``status``: ``kernelenv status`` on a ready requirements project vs ``python -c pass``;
+* ``create``: ``kernelenv create`` of the in-repo fixture ``binder-examples__requirements``
+  vs ``uv venv`` + ``uv pip install -r requirements.txt ipykernel pip`` into a new folder;
+* ``rebuild``: ``kernelenv rebuild`` of that project vs the same raw uv calls;
+* ``kernel``: the first kernel start (jupyter_client, start to ``kernel_info`` reply) after
+  ``kernelenv create`` vs a warm start of the same kernel, both with
+  ``PYTHONDONTWRITEBYTECODE=1``; and the same for the raw uv env (what kernelenv saves);
+* ``conda``, ``kernelspecs``, ``lsp``: run bench_conda.py, bench_kernelspecs.py and
+  bench_lsp.py (their own tables).
+
+Defaults write nothing into the checkout: every env, project copy, Jupyter dir and
+kernelenv's bytecode (``PYTHONPYCACHEPREFIX``, so kernelenv runs from bytecode as an installed
+package does) live in one temp folder, removed at the end; uv uses ``UV_CACHE_DIR`` if set,
+else its own user cache. Caches are warmed once before timing, so ratios measure
+kernelenv's overhead, not downloads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests" / "fixtures" / "projects" / "binder-examples__requirements"
+ROWS = ("status", "create", "rebuild", "kernel", "conda", "kernelspecs", "lsp")
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def _run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+class Bench:
+    """Collects rows and prints them as one table."""
+
+    def __init__(self, work: Path, repeat: int) -> None:
+        self.work = work
+        self.repeat = repeat
+        self.lines: list[str] = []
+        pyc = work / "pycache"
+        self.env = {**os.environ, "JUPYTER_DATA_DIR": str(work / "jupyter"),
+                    "KERNELENV_STATE_HOME": str(work / "kernelenv-home"),
+                    "PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": str(pyc)}
+        self.env.pop("VIRTUAL_ENV", None)
+        # kernelenv's own modules run from bytecode, as an installed package does: compiled once
+        # into the temp folder's prefix (read there even where PYTHONDONTWRITEBYTECODE is set).
+        self.ke = [sys.executable, "-m", "kernelenv"]
+        # One untimed create + status with writing on fills the prefix for every module they import.
+        writing = {k: v for k, v in self.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        warm = work / "warm-project"
+        shutil.copytree(FIXTURE, warm)
+        for cmd in ("create", "status"):
+            subprocess.run([*self.ke, cmd, str(warm)], env=writing, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        self.dont_write = os.environ.get("PYTHONDONTWRITEBYTECODE", "")
+        self.bytecode = (f"kernelenv's modules from bytecode (PYTHONPYCACHEPREFIX in the temp folder); "
+                         f"PYTHONDONTWRITEBYTECODE={self.dont_write or '(unset)'} for everything else")
+
+    def row(self, what: str, ours: list[float], base_name: str, base: list[float], load: tuple[float, float]) -> None:
+        m, b = statistics.median(ours), statistics.median(base)
+        self.lines.append(f"| {what} | {m * 1000:.0f} ms | {base_name} {b * 1000:.0f} ms | {m / b:.2f}x | "
+                          f"{load[0]:.2f} / {load[1]:.2f} |")
+        print(self.lines[-1], flush=True)
+
+    # ------------------------------------------------------------------ rows
+    def project(self, name: str) -> Path:
+        dest = self.work / name
+        shutil.copytree(FIXTURE, dest)
+        return dest
+
+    def status(self) -> None:
+        proj = self.work / "warm-project"  # ready: created in __init__
+        l0 = _load()
+        ours, base = [], []
+        for _ in range(self.repeat * 5):
+            ours.append(_run([*self.ke, "status", str(proj)], self.env))
+            base.append(_run([sys.executable, "-c", "pass"], self.env))
+        self.row("`kernelenv status`, ready requirements project", ours, "`python -c pass`", base, (l0, _load()))
+
+    def _raw_uv(self, dest: Path, python: str, *, compile_bytecode: bool = False) -> float:
+        from kernelenv.uvtool import uv_bin
+
+        uv = uv_bin()
+        env = {k: v for k, v in self.env.items() if k != "PYTHONPATH"}
+        extra = ["--compile-bytecode"] if compile_bytecode else []
+        return (_run([uv, "venv", "-q", "--python", python, str(dest)], env)
+                + _run([uv, "pip", "install", "-q", *extra, "--python", str(dest / "bin" / "python"), "-r",
+                        str(FIXTURE / "requirements.txt"), "ipykernel", "pip"], env))
+
+    def _python(self) -> str:
+        from kernelenv.interpreters import choose
+
+        runtime = (FIXTURE / "runtime.txt").read_text().strip().removeprefix("python-")
+        return str(choose(runtime).path)
+
+    def create(self) -> None:
+        python = self._python()
+        self._raw_uv(self.work / "warm-uv", python)  # warm uv's cache
+        l0 = _load()
+        ours, base, base_bc = [], [], []
+        for i in range(self.repeat):
+            ours.append(_run([*self.ke, "create", str(self.project(f"c{i}"))], self.env))
+            base.append(self._raw_uv(self.work / f"uv{i}", python))
+            base_bc.append(self._raw_uv(self.work / f"uvbc{i}", python, compile_bytecode=True))
+        self.row("`kernelenv create`, 44-package requirements (incl. verify + kernel bytecode)", ours,
+                 "`uv venv` + `uv pip install`", base, (l0, _load()))
+        self.row("`kernelenv create`, same runs", ours,
+                 "`uv venv` + `uv pip install --compile-bytecode`", base_bc, (l0, _load()))
+        writing = {k: v for k, v in self.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        l0 = _load()
+        ours, base = [], []
+        for i in range(self.repeat):
+            ours.append(_run([*self.ke, "create", str(self.project(f"cw{i}"))], writing))
+            base.append(self._raw_uv(self.work / f"uvw{i}", python))
+        self.row("`kernelenv create`, bytecode writing on (no kernel warm-up at build)", ours,
+                 "`uv venv` + `uv pip install`", base, (l0, _load()))
+
+    def rebuild(self) -> None:
+        python = self._python()
+        proj = self.work / "c0"
+        if not proj.exists():
+            subprocess.run([*self.ke, "create", str(self.project("c0"))], check=True, env=self.env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        l0 = _load()
+        ours, base = [], []
+        for i in range(self.repeat):
+            ours.append(_run([*self.ke, "rebuild", str(proj)], self.env))
+            base.append(self._raw_uv(self.work / f"uvr{i}", python))
+        self.row("`kernelenv rebuild`, same project", ours, "`uv venv` + `uv pip install`", base, (l0, _load()))
+
+    def kernel(self) -> None:
+        python = self._python()
+        l0 = _load()
+        first, warm, raw_first, raw_warm = [], [], [], []
+        for i in range(self.repeat):
+            proj = self.project(f"k{i}")
+            subprocess.run([*self.ke, "create", str(proj)], check=True, env=self.env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            py = proj / ".venv" / "bin" / "python"
+            first.append(_kernel_start(py))
+            _kernel_start(py, write_bytecode=True)  # every module a kernel start loads now has its .pyc
+            warm.append(_kernel_start(py))
+            raw = self.work / f"kraw{i}"
+            self._raw_uv(raw, python)
+            raw_py = raw / "bin" / "python"
+            raw_first.append(_kernel_start(raw_py))
+            _kernel_start(raw_py, write_bytecode=True)
+            raw_warm.append(_kernel_start(raw_py))
+        self.row("first kernel start after `kernelenv create` (PYTHONDONTWRITEBYTECODE=1)", first,
+                 "warm start, all its bytecode written", warm, (l0, _load()))
+        self.row("first kernel start in a raw `uv pip install` env (PYTHONDONTWRITEBYTECODE=1)", raw_first,
+                 "warm start, all its bytecode written", raw_warm, (l0, _load()))
+
+    def script(self, name: str, *args: str) -> None:
+        print(f"\n## {name}\nload average before: {_load():.2f}", flush=True)
+        subprocess.run([sys.executable, str(REPO / "bench" / name), *args], env=self.env, check=False)
+
+
+def _kernel_start(python: Path, *, write_bytecode: bool = False) -> float:
+    """Seconds from launching ``python -m ipykernel_launcher`` to its ``kernel_info`` reply,
+    with ``PYTHONDONTWRITEBYTECODE=1`` unless ``write_bytecode``."""
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class _One(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(argv=[str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                              display_name="bench", language="python")
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONPYCACHEPREFIX")}
+    if write_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    km = KernelManager(kernel_name="bench", kernel_spec_manager=_One())
+    t0 = time.perf_counter()
+    km.start_kernel(env=env, stderr=subprocess.DEVNULL)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        return time.perf_counter() - t0
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3, help="runs per row (status: 5x this)")
+    ap.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated subset of {', '.join(ROWS)}")
+    args = ap.parse_args()
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    sys.path.insert(0, str(REPO))
+    work = Path(tempfile.mkdtemp(prefix="kernelenv-bench-all-"))
+    b = Bench(work, args.repeat)
+    try:
+        print(f"kernelenv bench, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+              f"median of {args.repeat} interleaved runs (status: {args.repeat * 5}); bytecode: {b.bytecode}; "
+              f"uv cache: {os.environ.get('UV_CACHE_DIR', 'uv default')}\n")
+        print("| what | kernelenv | baseline (same run) | ratio | load avg before / after |")
+        print("|---|---|---|---|---|", flush=True)
+        for r in rows:
+            if r in ("status", "create", "rebuild", "kernel"):
+                getattr(b, r)()
+        for r, script, extra in (("conda", "bench_conda.py", ["--repeat", str(args.repeat)]),
+                                 ("kernelspecs", "bench_kernelspecs.py", []), ("lsp", "bench_lsp.py", [])):
+            if r in rows:
+                b.script(script, *extra)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
