@@ -1,4 +1,5 @@
-from .cli import main
 import sys
+
+from .entry import main
 
 sys.exit(main())

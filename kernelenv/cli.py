@@ -325,6 +325,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.time()
     path = Path(args.path).resolve()
     proj = api.find_project(path, backend=args.backend) if path.exists() else None
     if proj is not None:
@@ -347,8 +350,30 @@ def cmd_status(args: argparse.Namespace) -> int:
                      f" kernel {rep.kernel_name}\n    {rep.reason}")
         lines += [f"    error: {e}" for e in p.errors]
         statuses.append(rep.status)
-    _out(args, rows, "\n".join(lines) if lines else "No projects found.")
-    return status_exit_code(projects, statuses, check=getattr(args, "check", False))
+    output = json.dumps(rows, indent=2) if args.json else ("\n".join(lines) if lines else "No projects found.")
+    print(output)
+    code = status_exit_code(projects, statuses, check=getattr(args, "check", False))
+    if proj is not None and len(projects) == 1:
+        _remember_status(args, path, projects[0], statuses[0], rows[0], output, code, started)
+    return code
+
+
+def _remember_status(args: argparse.Namespace, path: Path, project: Project, status: Any,
+                     row: dict[str, Any], output: str, code: int, started: float) -> None:
+    """Store a single project's status answer for the next call (kernelenv.statuscache):
+    only for the plain ``status [PATH] [--json] [--check]`` form the cache answers, never
+    while an operation runs or before a first build (moves and copies are found elsewhere)."""
+    from . import statuscache
+    from .layout import state_file
+    from .model import Status
+
+    if args.backend or getattr(args, "environment", None) or status is Status.BUILDING:
+        return
+    if not state_file(project.root, project.environment).is_file():
+        return
+    paths = statuscache.watched_paths(path, project, row["status"].get("kernel_name"))
+    statuscache.store(args.path, str(project.root), paths, output + "\n", code, bool(args.json),
+                      bool(getattr(args, "check", False)), started)
 
 
 #: ``kernelenv status`` exit codes (see the module docstring and docs/cli.md).

@@ -84,7 +84,9 @@ def is_valid_kernel_name(name: object) -> bool:
             and KERNEL_NAME_RE.match(name) is not None and name not in RESERVED_NAMES)
 
 
-def _kernel_dirs() -> list[Path]:
+def kernel_dirs() -> list[Path]:
+    """The ``kernels`` folders on Jupyter's data path (``jupyter_core.paths.jupyter_path``),
+    highest priority first; absent ones included."""
     from jupyter_core.paths import jupyter_path
 
     return [Path(p) / "kernels" for p in jupyter_path()]
@@ -92,7 +94,7 @@ def _kernel_dirs() -> list[Path]:
 
 def find_spec_dir(name: str) -> Path | None:
     """The first folder on Jupyter's kernel path holding kernelspec ``name``, or ``None``."""
-    for d in _kernel_dirs():
+    for d in kernel_dirs():
         if (d / name / "kernel.json").is_file():
             return d / name
     return None
@@ -127,7 +129,7 @@ def owned_by(spec_dir: Path, root: Path) -> bool:
 def _usable(name: str, root: Path, location: KernelLocation | None) -> bool:
     if not is_valid_kernel_name(name):
         return False
-    dirs = _kernel_dirs() + ([location.kernels_dir()] if location else [])
+    dirs = kernel_dirs() + ([location.kernels_dir()] if location else [])
     return all(owned_by(d / name, root) for d in dirs)
 
 
@@ -302,7 +304,7 @@ def unregister(name: str, location: KernelLocation | None = None, *, project: Pa
     """
     if not is_valid_kernel_name(name):
         return False
-    dirs = [location.kernels_dir()] if location else _kernel_dirs()
+    dirs = [location.kernels_dir()] if location else kernel_dirs()
     removed = False
     for d in dirs:
         spec = d / name
@@ -340,7 +342,7 @@ class RegisteredKernel:
 def iter_registered() -> Iterator[RegisteredKernel]:
     """Every kernelspec on Jupyter's kernel path that kernelenv wrote (first one of each name)."""
     seen: set[str] = set()
-    for d in _kernel_dirs():
+    for d in kernel_dirs():
         if not d.is_dir():
             continue
         for spec in sorted(d.iterdir()):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import ProjectBusyError
+from .flockprobe import flock_held
 from .layout import ensure_state_dir, state_dir
 
 
@@ -73,22 +74,9 @@ def is_locked(root: Path) -> bool:
     lock_path, _ = _paths(root)
     if not lock_path.exists():
         return False
-    if os.name == "posix":
-        import fcntl
-
-        try:
-            fd = os.open(lock_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-        finally:
-            os.close(fd)  # closing drops the probe's own flock
-        return False
+    held = flock_held(str(lock_path))
+    if held is not None:
+        return held
     import filelock
 
     lock = filelock.FileLock(str(lock_path))

@@ -70,10 +70,10 @@ def find_move(root: Path) -> Move | None:
 
 
 def _spec_of(name: str, folder: Path) -> bool:
-    from .kernels import _kernel_dirs, _owner
+    from .kernels import kernel_dirs, _owner
 
     return any((d / name / "kernel.json").is_file() and not (d / name).is_symlink()
-               and _owner(d / name) == str(folder) for d in _kernel_dirs())
+               and _owner(d / name) == str(folder) for d in kernel_dirs())
 
 
 def copied_from(root: Path) -> Path | None:
@@ -138,12 +138,12 @@ def relocate_venv(prefix: Path, old_root: Path, new_root: Path) -> int:
 
 def _hand_over_kernelspec(name: str, old_root: Path, new_root: Path) -> bool:
     """Point the kernelspec kernelenv wrote for ``old_root`` (now gone) at ``new_root``."""
-    from .kernels import METADATA_KEY, _kernel_dirs, _owner, is_valid_kernel_name
+    from .kernels import METADATA_KEY, kernel_dirs, _owner, is_valid_kernel_name
 
     if not is_valid_kernel_name(name):
         return False
     done = False
-    for d in _kernel_dirs():
+    for d in kernel_dirs():
         spec = d / name
         kj = spec / "kernel.json"
         if spec.is_symlink() or not kj.is_file() or _owner(spec) != str(old_root):

@@ -245,6 +245,11 @@ def _status(project: Project, check_lock: bool) -> StatusReport:
                             f"The env's interpreter {python} is gone (was its base Python "
                             "removed?): run `kernelenv rebuild`.",
                             env_path=link, python=python, **common)
+    if kind != project.backend.env_kind:  # e.g. an environment.yml added beside requirements.txt
+        return StatusReport(Status.STALE,
+                            f"The project's files now ask for a {project.backend.env_kind} env "
+                            f"({project.backend.value}); this one is a {kind} env built with {backend}. "
+                            "Run `kernelenv create`.", env_path=link, python=python, **common)
     recorded = _inputs(state)
     now = digests([root / k for k in recorded], root)
     current_inputs = {p.relative_to(root).as_posix() for p in build_inputs(project, state.get("from_lock", False))

@@ -4,6 +4,7 @@ Every test process (and every server, language server and kernel it starts) sees
 
 * ``JUPYTER_DATA_DIR`` / ``JUPYTER_CONFIG_DIR`` / ``JUPYTER_RUNTIME_DIR`` in a session
   temp folder, so registering kernels never touches the developer's own;
+* ``KERNELENV_STATE_HOME`` / ``KERNELENV_CACHE_HOME`` (status answers) in that folder too;
 * ``UV_CACHE_DIR`` shared by all tests (``KERNELENV_TEST_UV_CACHE`` or ``.cache/uv`` in
   the checkout), so each wheel is downloaded once per machine.
 """
@@ -34,6 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("UV_CACHE_DIR", os.environ.get("KERNELENV_TEST_UV_CACHE",
                                                          str(REPO / ".cache" / "uv")))
     os.environ["KERNELENV_STATE_HOME"] = str(_SESSION_TMP / "kernelenv-home")
+    os.environ["KERNELENV_CACHE_HOME"] = str(_SESSION_TMP / "kernelenv-cache")
     os.environ.pop("KERNELENV_BACKEND", None)
     os.environ.pop("VIRTUAL_ENV", None)
 

@@ -1,0 +1,137 @@
+"""The status cache (kernelenv/statuscache.py, issue 15): a repeated ``kernelenv status`` on an
+unchanged project is answered without importing the CLI, and every change a user can make
+(a same-size edit with its mtime put back, a hand install, a running operation, a moved env,
+a new env file) is still reported at once. Real uv env, real CLI processes."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kernelenv.statuscache import RACY_SECONDS
+from tests.engine.conftest import run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+def _status(root: Path, *extra: str, env: dict | None = None) -> tuple[str, int, bool]:
+    """``(stdout, exit code, answered from the cache)`` of ``python -m kernelenv status ROOT``.
+    "From the cache" means the process never imported ``kernelenv.cli`` (-X importtime)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "kernelenv", "status", str(root), *extra],
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    return proc.stdout, proc.returncode, "kernelenv.cli" not in proc.stderr
+
+
+def _settle() -> None:
+    """Let every stamp age past the racy window, so the next answer can be stored."""
+    time.sleep(RACY_SECONDS + 0.2)
+
+
+def _cached_answer(root: Path, *extra: str) -> tuple[str, int]:
+    """Compute the answer once (stored), then check the second call comes from the cache."""
+    _settle()
+    first, code, _ = _status(root, *extra)
+    second, code2, cached = _status(root, *extra)
+    assert cached, "an unchanged project's second status should not import the CLI"
+    assert (second, code2) == (first, code)
+    return first, code
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("statuscache") / "cacheproj"
+    root.mkdir()
+    (root / "requirements.txt").write_text("six\n")
+    run_cli("create", str(root))
+    return root
+
+
+def test_repeated_status_is_answered_from_the_user_cache_only(project: Path) -> None:
+    """Text and --json/--check answers are reused; the entries live in the user's cache folder,
+    never in the project; KERNELENV_STATUS_CACHE=0 computes every time."""
+    before = sorted(p.relative_to(project) for p in project.rglob("*") if ".venv" not in p.parts
+                    and "envs" not in p.parts)
+    out, code = _cached_answer(project)
+    assert "ready" in out and code == 0
+    out_json, code_json = _cached_answer(project, "--json", "--check")
+    assert '"status": "ready"' in out_json and code_json == 0
+    after = sorted(p.relative_to(project) for p in project.rglob("*") if ".venv" not in p.parts
+                   and "envs" not in p.parts)
+    assert after == before
+    assert list((Path(os.environ["KERNELENV_CACHE_HOME"]) / "status").glob("*.marshal"))
+    _, _, cached = _status(project, env={"KERNELENV_STATUS_CACHE": "0"})
+    assert not cached
+
+
+def test_same_size_edit_with_mtime_put_back_is_seen(project: Path) -> None:
+    """An edit that keeps the size and restores the old mtime (``touch -r``) still makes the
+    env stale: the inode change time differs."""
+    _cached_answer(project)
+    req = project / "requirements.txt"
+    st = req.stat()
+    req.write_text("SIX\n")  # same size, another spelling
+    os.utime(req, ns=(st.st_atime_ns, st.st_mtime_ns))
+    out, _, cached = _status(project)
+    assert not cached and "stale" in out and "requirements.txt" in out
+    req.write_text("six\n")
+    os.utime(req, ns=(st.st_atime_ns, st.st_mtime_ns))
+    out, _, _ = _status(project)
+    assert "ready" in out
+
+
+def test_hand_install_after_a_cached_ready_answer_reports_drift(project: Path) -> None:
+    """``pip install`` into the env (what ``%pip`` does) is reported as drift, then
+    ``rebuild`` brings back a ready answer."""
+    _cached_answer(project)
+    subprocess.run([str(project / ".venv" / "bin" / "python"), "-m", "pip", "install", "--quiet",
+                    "--disable-pip-version-check", "idna==3.7"], check=True, capture_output=True, timeout=300)
+    out, _, cached = _status(project)
+    assert not cached and "drifted" in out and "idna 3.7" in out
+    run_cli("rebuild", str(project))
+    out, _ = _cached_answer(project)
+    assert "ready" in out
+
+
+def test_a_running_operation_is_never_answered_from_the_cache(project: Path) -> None:
+    """While an operation holds the project's lock, status says building."""
+    _cached_answer(project)
+    fd = os.open(project / ".kernelenv" / "lock", os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        out, _, cached = _status(project)
+        assert not cached and "building" in out
+    finally:
+        os.close(fd)
+    out, _, _ = _status(project)
+    assert "ready" in out
+
+
+def test_env_link_gone_and_new_env_file_are_seen(project: Path) -> None:
+    """Moving the env link away reports it missing; a new environment.yml turns the project
+    into a conda one, so the venv is stale; putting things back gives ready again."""
+    _cached_answer(project)
+    link = project / ".venv"
+    aside = project.parent / "venv-aside"
+    link.rename(aside)
+    try:
+        out, code, cached = _status(project, "--check")
+        assert not cached and "missing" in out and code == 5
+    finally:
+        aside.rename(link)
+    _cached_answer(project)
+    extra = project / "environment.yml"
+    extra.write_text("dependencies:\n  - python=3.11\n")
+    try:
+        out, _, cached = _status(project)
+        assert not cached and "stale" in out and "now ask for a conda env" in out, out
+    finally:
+        extra.unlink()
+    out, _, _ = _status(project)
+    assert "ready" in out
