@@ -6,7 +6,12 @@ Each row runs kernelenv's command and its baseline alternately (interleaved, so 
 hits both), ``--repeat`` times, and prints the medians, their ratio, the load average (1 min)
 before and after the row and whether bytecode was on for kernelenv's own modules. Rows:
 
-* ``status``: ``kernelenv status`` on a ready requirements project vs ``python -c pass``;
+* ``status``: ``kernelenv status`` (the console script) on a ready requirements project vs
+  ``python -c pass``, answered from the status cache (kernelenv/statuscache.py) and, in a
+  second row, computed (``KERNELENV_STATUS_CACHE=0``); with ../shared/corpus, the same on a
+  ready uv.lock project (kriti-ach__SharedControlPaper) vs ``uv sync --frozen --dry-run``;
+* ``detect``: ``kernelenv detect`` as a process vs ``find -type f`` on bench_detect.py's
+  20,000-file tree;
 * ``create``: ``kernelenv create`` of the in-repo fixture ``binder-examples__requirements``
   vs ``uv venv`` + ``uv pip install -r requirements.txt ipykernel pip`` into a new folder;
 * ``rebuild``: ``kernelenv rebuild`` of that project vs the same raw uv calls;
@@ -37,7 +42,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "projects" / "binder-examples__requirements"
-ROWS = ("status", "create", "rebuild", "kernel", "conda", "kernelspecs", "lsp")
+ROWS = ("status", "detect", "create", "rebuild", "kernel", "conda", "kernelspecs", "lsp")
+CORPUS = Path(os.environ.get("KERNELENV_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
 def _load() -> float:
@@ -60,11 +66,14 @@ class Bench:
         pyc = work / "pycache"
         self.env = {**os.environ, "JUPYTER_DATA_DIR": str(work / "jupyter"),
                     "KERNELENV_STATE_HOME": str(work / "kernelenv-home"),
+                    "KERNELENV_CACHE_HOME": str(work / "kernelenv-cache"),
                     "PYTHONPATH": str(REPO), "PYTHONPYCACHEPREFIX": str(pyc)}
         self.env.pop("VIRTUAL_ENV", None)
         # kernelenv's own modules run from bytecode, as an installed package does: compiled once
         # into the temp folder's prefix (read there even where PYTHONDONTWRITEBYTECODE is set).
         self.ke = [sys.executable, "-m", "kernelenv"]
+        script = Path(sys.executable).parent / "kernelenv"  # what users run (no runpy)
+        self.cli = [str(script)] if script.is_file() else self.ke
         # One untimed create + status with writing on fills the prefix for every module they import.
         writing = {k: v for k, v in self.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
         warm = work / "warm-project"
@@ -89,13 +98,61 @@ class Bench:
         return dest
 
     def status(self) -> None:
+        from kernelenv.statuscache import RACY_SECONDS
+
         proj = self.work / "warm-project"  # ready: created in __init__
+        time.sleep(RACY_SECONDS + 0.2)  # its files out of the racy window: the next answer is stored
+        _run([*self.cli, "status", str(proj)], self.env)
+        uncached = {**self.env, "KERNELENV_STATUS_CACHE": "0"}
+        l0 = _load()
+        ours, computed, base = [], [], []
+        for _ in range(self.repeat * 5):
+            ours.append(_run([*self.cli, "status", str(proj)], self.env))
+            computed.append(_run([*self.cli, "status", str(proj)], uncached))
+            base.append(_run([sys.executable, "-c", "pass"], self.env))
+        self.row("`kernelenv status`, ready requirements project (status cache)", ours, "`python -c pass`", base,
+                 (l0, _load()))
+        self.row("`kernelenv status`, same project, computed (`KERNELENV_STATUS_CACHE=0`)", computed,
+                 "`python -c pass`", base, (l0, _load()))
+        self._status_uvlock()
+
+    def _status_uvlock(self) -> None:
+        src = CORPUS / "kriti-ach__SharedControlPaper"
+        if not src.is_dir():
+            print(f"(uv.lock status row skipped: needs the corpus at {CORPUS})", flush=True)
+            return
+        from kernelenv.statuscache import RACY_SECONDS
+        from kernelenv.uvtool import uv_bin
+
+        proj = self.work / "uvlock"
+        shutil.copytree(src, proj, ignore=shutil.ignore_patterns("SOURCE.txt"))
+        subprocess.run([*self.ke, "create", str(proj)], check=True, env=self.env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        time.sleep(RACY_SECONDS + 0.2)
+        _run([*self.cli, "status", str(proj)], self.env)
+        uv_env = {**{k: v for k, v in self.env.items() if k != "PYTHONPATH"},
+                  "UV_PROJECT_ENVIRONMENT": str(proj / ".venv")}
+        uv = [uv_bin(), "sync", "--frozen", "--dry-run", "--quiet"]
         l0 = _load()
         ours, base = [], []
         for _ in range(self.repeat * 5):
-            ours.append(_run([*self.ke, "status", str(proj)], self.env))
-            base.append(_run([sys.executable, "-c", "pass"], self.env))
-        self.row("`kernelenv status`, ready requirements project", ours, "`python -c pass`", base, (l0, _load()))
+            ours.append(_run([*self.cli, "status", str(proj)], self.env))
+            base.append(_run(uv, uv_env, cwd=proj))
+        self.row("`kernelenv status`, ready uv.lock project (status cache)", ours, "`uv sync --frozen --dry-run`",
+                 base, (l0, _load()))
+
+    def detect(self) -> None:
+        sys.path.insert(0, str(REPO / "bench"))
+        from bench_detect import make_tree
+
+        tree = self.work / "tree"
+        n, _ = make_tree(tree, 20_000)
+        l0 = _load()
+        ours, base = [], []
+        for _ in range(self.repeat * 3):
+            ours.append(_run([*self.cli, "detect", str(tree)], self.env))
+            base.append(_run(["find", str(tree), "-type", "f"], self.env))
+        self.row(f"`kernelenv detect`, {n} files (process)", ours, "`find -type f`", base, (l0, _load()))
 
     def _raw_uv(self, dest: Path, python: str, *, compile_bytecode: bool = False) -> float:
         from kernelenv.uvtool import uv_bin
@@ -221,7 +278,7 @@ def main() -> None:
         print("| what | kernelenv | baseline (same run) | ratio | load avg before / after |")
         print("|---|---|---|---|---|", flush=True)
         for r in rows:
-            if r in ("status", "create", "rebuild", "kernel"):
+            if r in ("status", "detect", "create", "rebuild", "kernel"):
                 getattr(b, r)()
         for r, script, extra in (("conda", "bench_conda.py", ["--repeat", str(args.repeat)]),
                                  ("kernelspecs", "bench_kernelspecs.py", []), ("lsp", "bench_lsp.py", [])):

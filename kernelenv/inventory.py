@@ -51,6 +51,25 @@ def _read_index() -> list[str]:
     return [r for r in roots if isinstance(r, str) and os.path.isabs(r)] if isinstance(roots, list) else []
 
 
+def live_env_folders() -> list[Path]:
+    """The env folders the projects in the machine's index use now (their ``.venv`` /
+    ``.conda`` link targets), each only where it lies in that project's own
+    ``.kernelenv/envs`` (a link a project folder points elsewhere is not believed)."""
+    from .layout import envs_dir, link_target
+
+    out: list[Path] = []
+    for r in _read_index():
+        root = Path(r)
+        for name in (".venv", ".conda"):
+            try:
+                target = link_target(root / name)
+            except OSError:
+                continue
+            if target is not None and target.parent == envs_dir(root) and target.is_dir():
+                out.append(target)
+    return out
+
+
 def remember(root: Path) -> None:
     """Add ``root`` to the machine's project index (best effort: a failure is ignored)."""
     import filelock

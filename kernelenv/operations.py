@@ -162,6 +162,7 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
         builder.build(project, build_dir, interpreter=interpreter, from_lock=from_lock,
                       reporter=reporter, strip_builds=strip_builds)
         reporter.check_cancelled()
+        _take_over_bytecode(project, build_dir, builder.env_kind, reporter)
         no_python = builder.env_kind == "conda" and not python_in(build_dir, "conda").exists()
         version = _verify_kernels(build_dir, reporter) if no_python else \
             _verify(python_in(build_dir, builder.env_kind), reporter)
@@ -196,6 +197,19 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
     prune(project.root, history_limit(project.root), env)
     reporter.step("done", 1.0, f"{project.name}: env ready, kernel {name}")
     return project_status(project, check_lock=False)
+
+
+def _take_over_bytecode(project: Project, build_dir: Path, env_kind: str, reporter: Reporter) -> None:
+    """Link in the bytecode of the env being replaced and of other projects' envs
+    (:mod:`kernelenv.bytecode`), so the check below compiles only what is new."""
+    from .bytecode import reuse_bytecode
+    from .inventory import live_env_folders
+
+    current = link_target(live_link(project.root, env_kind, project.environment))
+    donors = ([current] if current is not None else []) + live_env_folders()
+    linked = reuse_bytecode(build_dir, donors)
+    if linked:
+        reporter.log(f"Reused the compiled bytecode of {linked} modules from earlier envs")
 
 
 def _record_history(project: Project, build_dir: Path, env_kind: str, from_lock: bool,

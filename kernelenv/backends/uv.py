@@ -33,7 +33,7 @@ from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..errors import KernelenvError
+from ..errors import BuildError, KernelenvError
 from ..interpreters import Interpreter, choose
 from ..kernelpins import install_kernel_extras
 from ..layout import ensure_state_dir, python_dists, python_in
@@ -143,8 +143,17 @@ class UvBuilder(Builder):
                    error=f"installing from {lock} failed")
             return set(self.locked_packages(project) or {})
         if name.startswith("pylock.") and name.endswith(".toml"):
-            run_uv(["pip", "sync", "--python", str(python), str(lock)], reporter, step="install",
-                   cwd=project.root, error=f"installing from {lock} failed")
+            args = ["pip", "sync", "--python", str(python), str(lock)]
+            try:
+                # uv (0.13) fetches a pylock.toml's URL wheels again on every online install even
+                # when its cache holds them: ask the cache first, so a rebuild from an unchanged
+                # lock downloads nothing, works offline and hard-links the same files as the last
+                # build (their bytecode is reused, kernelenv.bytecode).
+                run_uv([*args, "--offline"], reporter, step="install", cwd=project.root,
+                       error=f"installing from {lock} out of uv's cache failed")
+            except BuildError:
+                reporter.log(f"Not every file of {name} is in uv's cache: installing it online")
+                run_uv(args, reporter, step="install", cwd=project.root, error=f"installing from {lock} failed")
             return set(self.locked_packages(project) or {})
         if name in PIN_LOCKS:
             # The project's own tool says what its install would install here (markers of
@@ -200,10 +209,11 @@ class UvBuilder(Builder):
                 declared |= _names(list(pf.packages))
         if len(args) == 4:
             raise KernelenvError(f"{project.root}: the spec lists no packages to install.")
-        if "ipykernel" not in declared:  # one resolution for the spec and the kernel
-            reporter.log("Adding ipykernel (the project does not declare it)")
-            args.append("ipykernel")
-            declared.add("ipykernel")
+        for extra in ("ipykernel", "pip"):  # one resolution for the spec, the kernel and %pip
+            if extra not in declared:
+                reporter.log(f"Adding {extra} (the project does not declare it)")
+                args.append(extra)
+                declared.add(extra)
         run_uv(args, reporter, step="install", cwd=project.root, error="installing the spec failed")
         return declared
 

@@ -1,0 +1,74 @@
+"""Bytecode taken over from earlier envs (kernelenv/bytecode.py, issue 15): a new build, or a
+second project with the same packages, links in the .pyc files of the same source files
+instead of compiling ~650 modules again; never a .pyc whose source is another file."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from kernelenv.bytecode import link_site_packages
+from kernelenv.layout import link_target, site_packages
+from tests.engine.conftest import cli_json, run_cli
+from tests.engine.kernel_utils import run_in_kernel
+
+TAG = sys.implementation.cache_tag
+
+
+def test_only_pyc_of_the_very_same_source_file_is_linked(tmp_path: Path) -> None:
+    """A source hard-linked from the same cache entry gets the donor's .pyc (same inode); a
+    copy with identical text and an edited file get nothing; an existing .pyc is kept."""
+    donor, new = tmp_path / "donor", tmp_path / "new"
+    for d in (donor, new):
+        (d / "pkg" / "__pycache__").mkdir(parents=True)
+    for name in ("same", "copied", "edited", "kept"):
+        (donor / "pkg" / f"{name}.py").write_text(f"X = {name!r}\n")
+        (donor / "pkg" / "__pycache__" / f"{name}.{TAG}.pyc").write_bytes(b"donor " + name.encode())
+    os.link(donor / "pkg" / "same.py", new / "pkg" / "same.py")
+    os.link(donor / "pkg" / "kept.py", new / "pkg" / "kept.py")
+    (new / "pkg" / "copied.py").write_text("X = 'copied'\n")
+    (new / "pkg" / "edited.py").write_text("X = 'other'\n")
+    (new / "pkg" / "__pycache__" / f"kept.{TAG}.pyc").write_bytes(b"own")
+
+    assert link_site_packages(donor, new) == 1
+    cache = new / "pkg" / "__pycache__"
+    assert (cache / f"same.{TAG}.pyc").stat().st_ino == (donor / "pkg" / "__pycache__" / f"same.{TAG}.pyc").stat().st_ino
+    assert not (cache / f"copied.{TAG}.pyc").exists() and not (cache / f"edited.{TAG}.pyc").exists()
+    assert (cache / f"kept.{TAG}.pyc").read_bytes() == b"own"
+
+
+@pytest.mark.e2e
+def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -> None:
+    """Where PYTHONDONTWRITEBYTECODE is set, the first build compiles what a kernel start
+    imports; a second project with the same packages, and a forced build of the same spec, share
+    those .pyc files (one inode) and their kernels run."""
+    roots = []
+    for name in ("first", "second"):
+        root = tmp_path / name
+        root.mkdir()
+        (root / "requirements.txt").write_text("six\n")
+        roots.append(root)
+    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    run_cli("create", str(roots[0]), env=env)
+    proc = run_cli("create", "-v", str(roots[1]), env=env)
+    assert "Reused the compiled bytecode of" in proc.stderr, proc.stderr
+
+    def kernelapp_pyc(root: Path) -> Path:
+        [sp] = site_packages(link_target(root / ".venv"))
+        return sp / "ipykernel" / "__pycache__" / f"kernelapp.{TAG}.pyc"
+
+    first = kernelapp_pyc(roots[0])
+    assert first.is_file() and kernelapp_pyc(roots[1]).stat().st_ino == first.stat().st_ino
+    # A forced build from the same spec (what `add`/`remove` run) links from the env it replaces.
+    # (Not `rebuild`: its pylock.toml is installed from URLs, which uv 0.13 downloads and unpacks
+    # anew on every install, so those files share no inode with any earlier env.)
+    before = kernelapp_pyc(roots[1])
+    proc = run_cli("create", "--force", "-v", str(roots[1]), env=env)
+    assert "Reused the compiled bytecode of" in proc.stderr, proc.stderr
+    assert kernelapp_pyc(roots[1]) != before and kernelapp_pyc(roots[1]).stat().st_ino == first.stat().st_ino
+    [st] = cli_json("status", str(roots[1]))
+    out = run_in_kernel(st["kernel_name"], "import six, sys; print(six.__name__, sys.prefix)")
+    assert out.split() == ["six", str(roots[1] / ".venv")]
