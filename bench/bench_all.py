@@ -7,11 +7,11 @@ hits both), ``--repeat`` times, and prints the medians, their ratio, the load av
 before and after the row and whether bytecode was on for kernelenv's own modules. Rows:
 
 * ``status``: ``kernelenv status`` (the console script) on a ready requirements project vs
-  ``python -c pass``, answered from the status cache (kernelenv/statuscache.py) and, in a
-  second row, computed (``KERNELENV_STATUS_CACHE=0``); with ../shared/corpus, the same on a
+  ``python -c pass``, answered from the answer cache (kernelenv/answercache.py) and, in a
+  second row, computed (``KERNELENV_ANSWER_CACHE=0``); with ../shared/corpus, the same on a
   ready uv.lock project (kriti-ach__SharedControlPaper) vs ``uv sync --frozen --dry-run``;
 * ``detect``: ``kernelenv detect`` as a process vs ``find -type f`` on bench_detect.py's
-  20,000-file tree;
+  20,000-file tree, from the answer cache and computed;
 * ``create``: ``kernelenv create`` of the in-repo fixture ``binder-examples__requirements``
   vs ``uv venv`` + ``uv pip install -r requirements.txt ipykernel pip`` into a new folder;
 * ``rebuild``: ``kernelenv rebuild`` of that project vs the same raw uv calls;
@@ -98,12 +98,12 @@ class Bench:
         return dest
 
     def status(self) -> None:
-        from kernelenv.statuscache import RACY_SECONDS
+        from kernelenv.answercache import RACY_SECONDS
 
         proj = self.work / "warm-project"  # ready: created in __init__
         time.sleep(RACY_SECONDS + 0.2)  # its files out of the racy window: the next answer is stored
         _run([*self.cli, "status", str(proj)], self.env)
-        uncached = {**self.env, "KERNELENV_STATUS_CACHE": "0"}
+        uncached = {**self.env, "KERNELENV_ANSWER_CACHE": "0"}
         l0 = _load()
         ours, computed, base = [], [], []
         for _ in range(self.repeat * 5):
@@ -112,7 +112,7 @@ class Bench:
             base.append(_run([sys.executable, "-c", "pass"], self.env))
         self.row("`kernelenv status`, ready requirements project (status cache)", ours, "`python -c pass`", base,
                  (l0, _load()))
-        self.row("`kernelenv status`, same project, computed (`KERNELENV_STATUS_CACHE=0`)", computed,
+        self.row("`kernelenv status`, same project, computed (`KERNELENV_ANSWER_CACHE=0`)", computed,
                  "`python -c pass`", base, (l0, _load()))
         self._status_uvlock()
 
@@ -121,7 +121,7 @@ class Bench:
         if not src.is_dir():
             print(f"(uv.lock status row skipped: needs the corpus at {CORPUS})", flush=True)
             return
-        from kernelenv.statuscache import RACY_SECONDS
+        from kernelenv.answercache import RACY_SECONDS
         from kernelenv.uvtool import uv_bin
 
         proj = self.work / "uvlock"
@@ -142,17 +142,26 @@ class Bench:
                  base, (l0, _load()))
 
     def detect(self) -> None:
+        from kernelenv.answercache import RACY_SECONDS
+
         sys.path.insert(0, str(REPO / "bench"))
         from bench_detect import make_tree
 
         tree = self.work / "tree"
         n, _ = make_tree(tree, 20_000)
+        time.sleep(RACY_SECONDS + 0.2)
+        _run([*self.cli, "detect", str(tree)], self.env)
+        uncached = {**self.env, "KERNELENV_ANSWER_CACHE": "0"}
         l0 = _load()
-        ours, base = [], []
+        ours, computed, base = [], [], []
         for _ in range(self.repeat * 3):
             ours.append(_run([*self.cli, "detect", str(tree)], self.env))
+            computed.append(_run([*self.cli, "detect", str(tree)], uncached))
             base.append(_run(["find", str(tree), "-type", "f"], self.env))
-        self.row(f"`kernelenv detect`, {n} files (process)", ours, "`find -type f`", base, (l0, _load()))
+        self.row(f"`kernelenv detect`, {n} files (process, answer cache)", ours, "`find -type f`", base,
+                 (l0, _load()))
+        self.row(f"`kernelenv detect`, same tree, computed (`KERNELENV_ANSWER_CACHE=0`)", computed,
+                 "`find -type f`", base, (l0, _load()))
 
     def _raw_uv(self, dest: Path, python: str, *, compile_bytecode: bool = False) -> float:
         from kernelenv.uvtool import uv_bin

@@ -38,7 +38,8 @@ __all__ = [
 ]
 
 
-def detect(workspace: Path | str, *, backend: Backend | str | None = None) -> list[Project]:
+def detect(workspace: Path | str, *, backend: Backend | str | None = None,
+           scanned: list[str] | None = None) -> list[Project]:
     """Find the projects in a workspace folder. Never runs project code.
 
     Args:
@@ -46,6 +47,8 @@ def detect(workspace: Path | str, *, backend: Backend | str | None = None) -> li
         backend: force a backend for every project (the CLI's ``--backend``); when
             ``None``, ``KERNELENV_BACKEND`` then ``[tool.kernelenv] backend`` then the
             default rule decide.
+        scanned: when given, receives every path detection read (see
+            :func:`kernelenv.detect.detect`).
 
     Returns:
         Projects sorted by path. Parse errors are attached to ``Project.errors``;
@@ -56,7 +59,7 @@ def detect(workspace: Path | str, *, backend: Backend | str | None = None) -> li
     """
     from .detect import detect as _detect
 
-    return _detect(Path(workspace), backend=backend)
+    return _detect(Path(workspace), backend=backend, scanned=scanned)
 
 
 def find_project(path: Path | str, *, workspace: Path | str | None = None,

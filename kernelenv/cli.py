@@ -300,8 +300,12 @@ def _location(args: argparse.Namespace) -> KernelLocation | None:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
+    import time
+
+    started = time.time()
     root = Path(args.path).resolve()
-    projects = api.detect(root, backend=args.backend)
+    scanned: list[str] = []
+    projects = api.detect(root, backend=args.backend, scanned=scanned)
     data = [p.to_dict(relative_to=root) for p in projects]
     lines = []
     for p, d in zip(projects, data):
@@ -319,9 +323,18 @@ def cmd_detect(args: argparse.Namespace) -> int:
             lines.append(f"    {f['role']:>8}  {f['path']}")
         lines += [f"    warning: {w}" for w in p.warnings]
         lines += [f"    error: {e}" for e in p.errors]
-    _out(args, {"workspace": str(root), "projects": data},
-         "\n".join(lines) if lines else f"No projects found under {root}.")
-    return 1 if any(p.errors for p in projects) else 0
+    output = json.dumps({"workspace": str(root), "projects": data}, indent=2) if args.json else \
+        ("\n".join(lines) if lines else f"No projects found under {root}.")
+    print(output)
+    code = 1 if any(p.errors for p in projects) else 0
+    if not args.backend:
+        from . import answercache
+
+        paths = [(d, True) for d in scanned]
+        for p, d in zip(projects, data):
+            paths += answercache.watched_paths(p.root, p, d["kernel_name"])
+        answercache.store(_cache_argv(args), paths, output + "\n", code, started)
+    return code
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -360,10 +373,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def _remember_status(args: argparse.Namespace, path: Path, project: Project, status: Any,
                      row: dict[str, Any], output: str, code: int, started: float) -> None:
-    """Store a single project's status answer for the next call (kernelenv.statuscache):
+    """Store a single project's status answer for the next call (kernelenv.answercache):
     only for the plain ``status [PATH] [--json] [--check]`` form the cache answers, never
     while an operation runs or before a first build (moves and copies are found elsewhere)."""
-    from . import statuscache
+    from . import answercache
     from .layout import state_file
     from .model import Status
 
@@ -371,9 +384,14 @@ def _remember_status(args: argparse.Namespace, path: Path, project: Project, sta
         return
     if not state_file(project.root, project.environment).is_file():
         return
-    paths = statuscache.watched_paths(path, project, row["status"].get("kernel_name"))
-    statuscache.store(args.path, str(project.root), paths, output + "\n", code, bool(args.json),
-                      bool(getattr(args, "check", False)), started)
+    paths = answercache.watched_paths(path, project, row["status"].get("kernel_name"))
+    answercache.store(_cache_argv(args), paths, output + "\n", code, started, locks=[str(project.root)])
+
+
+def _cache_argv(args: argparse.Namespace) -> list[str]:
+    """The command line the answer cache keys an answer by (``[command, path, flags...]``)."""
+    flags = [f for f, on in (("--json", args.json), ("--check", getattr(args, "check", False))) if on]
+    return [args.command, args.path, *flags]
 
 
 #: ``kernelenv status`` exit codes (see the module docstring and docs/cli.md).

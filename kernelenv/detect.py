@@ -46,17 +46,21 @@ import os
 from pathlib import Path
 
 from .errors import EnvFileError
-from .folderscan import (BINDER_DIRS, PRUNE_DIRS, classify, inside, is_candidate, lock_kind,
-                         scan_folder)
+from .folderscan import (BINDER_DIRS, GENERATED_BINDER_MARKER, PRUNE_DIRS, Folder, classify, inside,
+                         is_candidate, lock_kind, scan_folder)
 from .model import Backend, Project
 from .projectrules import build_project, parse_backend, safe_build
 
-def detect(workspace: Path, *, backend: Backend | str | None = None) -> list[Project]:
+def detect(workspace: Path, *, backend: Backend | str | None = None,
+           scanned: list[str] | None = None) -> list[Project]:
     """Find every project under ``workspace`` (see the module docstring for the rules).
 
     Args:
         workspace: the folder to scan recursively.
         backend: force this backend for every project (highest priority).
+        scanned: when given, every path detection read is appended to it (each folder the
+            walk listed, its env files and binder folders), so a caller can tell later
+            whether anything it depends on changed (:mod:`kernelenv.answercache`).
 
     Returns:
         Projects sorted by root path. Parse errors are in each ``Project.errors``.
@@ -84,6 +88,8 @@ def detect(workspace: Path, *, backend: Backend | str | None = None) -> list[Pro
             continue
         visited.add(real)
         folder = scan_folder(path, ws_real)
+        if scanned is not None:
+            scanned += _read_paths(path, folder)
         if folder.is_env:
             continue
         if is_candidate(folder):
@@ -102,6 +108,17 @@ def detect(workspace: Path, *, backend: Backend | str | None = None) -> list[Pro
             (links if is_link else stack).append((e.path, sub_real))
     projects.sort(key=lambda p: str(p.root))
     return projects
+
+
+def _read_paths(path: str, folder: Folder) -> list[str]:
+    """What detection read of one scanned folder: the folder (its entries), its env files, the
+    other files it examined, and its binder folders with their files and generated marker."""
+    out = [path, *(os.path.join(path, n) for n in (*folder.files, *folder.examined))]
+    for b in BINDER_DIRS:
+        bp = os.path.join(path, b)
+        out += [bp, os.path.join(bp, GENERATED_BINDER_MARKER)]
+        out += [os.path.join(bp, n) for n in folder.binder.get(b, {})]
+    return out
 
 
 def find_project(path: Path, *, workspace: Path | None = None,

@@ -1,8 +1,9 @@
 """The ``kernelenv`` console script's entry point.
 
-A repeated ``kernelenv status [PATH] [--json] [--check]`` on an unchanged project is answered
-from :mod:`kernelenv.statuscache` before the CLI (argparse, detection, the parsers) is
-imported: a few ``stat`` calls instead of several times Python's start-up (issue 15).
+A repeated ``kernelenv status [PATH] [--json] [--check]`` or ``kernelenv detect [PATH]
+[--json]`` on unchanged files is answered from :mod:`kernelenv.answercache` before the CLI
+(argparse, detection, the parsers) is imported: ``stat`` calls instead of several times
+Python's start-up (issue 15).
 Everything else goes to :func:`kernelenv.cli.main`.
 """
 
@@ -14,10 +15,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Run ``kernelenv`` with ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     words = sys.argv[1:] if argv is None else argv
-    if words[:1] == ["status"]:
-        from .statuscache import lookup
+    if words[:1] in (["status"], ["detect"]):
+        from .answercache import lookup
 
-        hit = lookup(words[1:])
+        hit = lookup(words)
         if hit is not None:
             output, code = hit
             try:

@@ -1,7 +1,7 @@
 """A non-blocking probe of a POSIX ``flock``, importing only builtins.
 
 Shared by :func:`kernelenv.locking.is_locked` and the status cache
-(:mod:`kernelenv.statuscache`), which must not import filelock, pathlib or typing.
+(:mod:`kernelenv.answercache`), which must not import filelock, pathlib or typing.
 """
 
 from __future__ import annotations

@@ -100,6 +100,7 @@ class Folder:
     binder: dict[str, dict[str, str]] = field(default_factory=dict)  # binder dir name -> files
     is_env: bool = False
     outside_links: list[str] = field(default_factory=list)
+    examined: list[str] = field(default_factory=list)  # other names whose content was read (``*.lock``)
 
 
 #: First characters of every env-file name (a cheap pre-filter before :func:`classify`).
@@ -124,6 +125,7 @@ def scan_folder(path: Path | str, ws_real: str | None, want_subdirs: bool = True
             kind = classify(n) if n[0] in _FIRST_CHARS else None
             if kind is None and n.endswith(".lock") and n not in _NOT_CONDA_LOCKS:
                 kind = "explicit-lock?"
+                folder.examined.append(n)
             if kind is not None:
                 _add_file(folder, e, kind, ws_real)
                 continue

@@ -1,35 +1,37 @@
-"""A stat-checked cache of ``kernelenv status`` answers (issue 15: status at the cost of
-starting Python).
+"""A stat-checked cache of ``kernelenv status`` and ``kernelenv detect`` answers (issue 15:
+status at the cost of starting Python, detect close to ``find``).
 
-A full ``status`` imports detection, the parsers of the project's files (``packaging``,
-``tomllib`` ...) and ``jupyter_core``'s paths, which costs several times Python's own start.
-On an unchanged project the answer is the same, so the CLI stores it here with the
-``stat`` stamps of every path it was computed from, and the next ``status`` of that folder
-answers from this file after re-``stat``-ing those paths, importing nothing but builtins.
+Computing either answer imports detection, the parsers of the project's files
+(``packaging``, ``tomllib``, ``yaml`` ...) and ``jupyter_core``'s paths, and ``detect`` walks
+the tree: several times Python's own start. On unchanged files the answer is the same, so
+the CLI stores it here with the ``stat`` stamps of every path it was computed from, and the
+next identical command answers from this file after re-``stat``-ing those paths, importing
+nothing but builtins.
 
 The rule is git's for its index (Documentation/technical/racy-git.txt): a stored answer is
 used only while every watched path still has the same stamp (file type, size, ``st_mtime_ns``,
 ``st_ctime_ns``, inode; or is still absent), and an answer is stored only when none of those
 stamps is within :data:`RACY_SECONDS` of the moment it was computed, since a change made in
 the same clock tick (2 s on FAT) as the ``stat`` would otherwise look like no change. Whether
-an operation holds the project's lock is probed on every call (never cached).
+an operation holds a project's lock is probed on every ``status`` call (never cached).
 
-What is watched (:func:`watched_paths`): each folder from the queried one up to the project
-folder; in every folder above, up to the filesystem root, its ``pyproject.toml`` (uv
-workspaces), ``pyvenv.cfg`` and ``conda-meta`` (a project inside an env); every
-file in the project folder, ``binder/`` and ``.binder/``; the project's env files; its
-``.kernelenv`` state, failure and lock files; the live env link, its target, interpreter,
-``lib``, ``site-packages`` and ``conda-meta`` folders (the drift check); and each Jupyter
-kernels folder with the kernelspec of the project's kernel name. The key holds the
-arguments, Python, kernelenv's own source stamps, the host and the environment variables
-kernelenv reads (``KERNELENV_*``, ``JUPYTER*``, ``XDG_*``, ``CONDA*``, ``PIXI*``, ``HOME``,
-``USER`` ...).
+What is watched (:func:`watched_paths`, per project): each folder from the queried one up to
+the project folder; in every folder above, up to the filesystem root, its ``pyproject.toml``
+(uv workspaces), ``pyvenv.cfg`` and ``conda-meta`` (a project inside an env); every file in
+the project folder, ``binder/`` and ``.binder/``; the project's env files; its ``.kernelenv``
+state, failure and lock files; the live env link, its target, interpreter, ``lib``,
+``site-packages`` and ``conda-meta`` folders (the drift check); and each Jupyter kernels
+folder with the kernelspec of the project's kernel name. For ``detect``, also every folder
+the walk scanned: a file or folder added, removed or renamed anywhere it looked changes that
+folder's stamps. The key holds the command and its flags, Python, kernelenv's own source
+stamps, the host and the environment variables kernelenv reads (``KERNELENV_*``,
+``JUPYTER*``, ``XDG_*``, ``CONDA*``, ``PIXI*``, ``HOME``, ``USER`` ...).
 
-The cache lives in the user's cache folder (``$KERNELENV_CACHE_HOME`` or
-``$XDG_CACHE_HOME/kernelenv``, else ``~/.cache/kernelenv``; platformdirs' user cache folder
-off Linux), never in a project: nothing a cloned repository contains can supply an answer.
-``KERNELENV_STATUS_CACHE=0`` turns it off. Entries are :mod:`marshal` data (a builtin
-module, so reading one costs no import); one written by another Python is ignored.
+The cache lives in the user's cache folder (``$KERNELENV_CACHE_HOME/answers``, else
+``$XDG_CACHE_HOME/kernelenv/answers`` or ``~/.cache/kernelenv/answers``; platformdirs' user
+cache folder off Linux), never in a project: nothing a cloned repository contains can supply
+an answer. ``KERNELENV_ANSWER_CACHE=0`` turns it off. Entries are :mod:`marshal` data (a
+builtin module, so reading one costs no import); one written by another Python is ignored.
 """
 
 from __future__ import annotations
@@ -48,50 +50,53 @@ if TYPE_CHECKING:
 
 #: Stamps closer than this to the moment an answer was computed make it unsafe to store (s).
 RACY_SECONDS = 2.0
-#: Bump when the entry layout or the status rules change.
+#: Bump when the entry layout or the status/detect rules change.
 FORMAT = 1
 #: Largest entry read (bytes); anything bigger is ignored.
-MAX_BYTES = 1 << 20
+MAX_BYTES = 8 << 20
+#: The commands answered, and the flags each may carry (anything else is computed).
+COMMANDS = {"status": ("--json", "--check"), "detect": ("--json",)}
 _ENV_PREFIXES = ("KERNELENV_", "JUPYTER", "XDG_", "CONDA", "PIXI", "PYTHONUSERBASE")
 _ENV_NAMES = ("HOME", "USER", "LOGNAME", "USERNAME", "APPDATA", "LOCALAPPDATA", "PROGRAMDATA",
               "USERPROFILE")
 
 
-def parse_args(argv: list[str]) -> tuple[str, bool, bool] | None:
-    """``(path, json, check)`` when ``argv`` (the words after ``status``) holds at most one
-    path and only the flags ``--json`` and ``--check``; ``None`` for anything else (the
-    CLI's argument parser then handles it, errors included)."""
-    path, as_json, check = None, False, False
-    for word in argv:
-        if word == "--json":
-            as_json = True
-        elif word == "--check":
-            check = True
+def parse_args(argv: list[str]) -> tuple[str, str, tuple[str, ...]] | None:
+    """``(command, path, flags)`` when ``argv`` (the CLI's words) is one of :data:`COMMANDS`
+    with at most one path and only that command's flags (``flags`` sorted, deduplicated);
+    ``None`` for anything else (the CLI's argument parser then handles it, errors included)."""
+    if not argv or argv[0] not in COMMANDS:
+        return None
+    allowed = COMMANDS[argv[0]]
+    path, flags = None, set()
+    for word in argv[1:]:
+        if word in allowed:
+            flags.add(word)
         elif word.startswith("-") or path is not None:
             return None
         else:
             path = word
-    return (path if path is not None else "."), as_json, check
+    return argv[0], (path if path is not None else "."), tuple(sorted(flags))
 
 
 def cache_dir() -> str:
-    """The folder holding status entries (see the module docstring)."""
+    """The folder holding answers (see the module docstring)."""
     home = os.environ.get("KERNELENV_CACHE_HOME")
     if home:
-        return os.path.join(home, "status")
+        return os.path.join(home, "answers")
     if sys.platform.startswith("linux"):  # the XDG base directory rule, as platformdirs applies it
         base = os.environ.get("XDG_CACHE_HOME", "").strip()
         if not os.path.isabs(base):
             base = os.path.join(os.path.expanduser("~"), ".cache")
-        return os.path.join(base, "kernelenv", "status")
+        return os.path.join(base, "kernelenv", "answers")
     from platformdirs import user_cache_dir
 
-    return os.path.join(user_cache_dir("kernelenv", appauthor=False), "status")
+    return os.path.join(user_cache_dir("kernelenv", appauthor=False), "answers")
 
 
 def enabled() -> bool:
-    """Whether answers are cached (``KERNELENV_STATUS_CACHE`` is not ``0``/``false``/``no``)."""
-    return os.environ.get("KERNELENV_STATUS_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+    """Whether answers are cached (``KERNELENV_ANSWER_CACHE`` is not ``0``/``false``/``no``/``off``)."""
+    return os.environ.get("KERNELENV_ANSWER_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def stamp(path: str, *, follow: bool = True) -> tuple[int, ...] | None:
@@ -128,18 +133,18 @@ def _code_stamp() -> tuple[int, int]:
     return newest, count
 
 
-def _key(root: str, as_json: bool, check: bool) -> tuple:
+def _key(command: str, root: str, flags: tuple[str, ...]) -> tuple:
     env = tuple(sorted((k, v) for k, v in os.environ.items()
                        if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES))
     node = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
-    return (FORMAT, sys.version, sys.executable, root, as_json, check, env, node, _code_stamp())
+    return (FORMAT, command, flags, sys.version, sys.executable, root, env, node, _code_stamp())
 
 
-def _entry_path(root: str, as_json: bool, check: bool) -> str:
+def _entry_path(command: str, root: str, flags: tuple[str, ...]) -> str:
     import zlib  # builtin-fast; the name only spreads entries, the key inside is compared whole
 
-    raw = f"{root}\0{as_json}\0{check}".encode("utf-8", "surrogateescape")
-    return os.path.join(cache_dir(), f"{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.marshal")
+    raw = "\0".join((command, root, *flags)).encode("utf-8", "surrogateescape")
+    return os.path.join(cache_dir(), f"{command}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.marshal")
 
 
 def _lock_held(root: str) -> bool:
@@ -149,11 +154,11 @@ def _lock_held(root: str) -> bool:
 
 
 def lookup(argv: list[str]) -> tuple[str, int] | None:
-    """The stored ``(output, exit code)`` of ``kernelenv status <argv>``, or ``None`` when
-    there is none that still holds (then the CLI computes the answer). Never raises."""
+    """The stored ``(output, exit code)`` of ``kernelenv <argv>``, or ``None`` when there is
+    none that still holds (then the CLI computes the answer). Never raises."""
     try:
         return _lookup(argv)
-    except Exception:  # noqa: BLE001 - a cache problem must never break status
+    except Exception:  # noqa: BLE001 - a cache problem must never break the command
         return None
 
 
@@ -161,47 +166,50 @@ def _lookup(argv: list[str]) -> tuple[str, int] | None:
     args = parse_args(argv)
     if args is None or not enabled():
         return None
-    path, as_json, check = args
+    command, path, flags = args
     root = os.path.realpath(path)
-    entry = _entry_path(root, as_json, check)
     try:
-        with open(entry, "rb") as f:
+        with open(_entry_path(command, root, flags), "rb") as f:
             data = f.read(MAX_BYTES + 1)
     except OSError:
         return None
     if len(data) > MAX_BYTES:
         return None
     try:
-        key, watched, output, code, project_root = marshal.loads(data)
+        key, watched, output, code, locks = marshal.loads(data)
     except (ValueError, EOFError, TypeError):
         return None
-    if key != _key(root, as_json, check):
+    if key != _key(command, root, flags):
         return None
     for p, follow, st in watched:
         if stamp(p, follow=follow) != st:
             return None
-    if _lock_held(project_root):
+    if any(_lock_held(r) for r in locks):
         return None
     return output, code
 
 
-def store(query: str, project_root: str, paths: list[tuple[str, bool]], output: str, code: int,
-          as_json: bool, check: bool, started: float) -> bool:
-    """Keep ``output`` and ``code``, the answer to ``status <query>`` computed from
-    ``paths`` (``(path, follow links)`` pairs) from time ``started`` (``time.time()`` when
-    the computation began). Stores nothing when a stamp is within :data:`RACY_SECONDS`
-    of ``started`` or a write fails; returns whether it stored. Never raises."""
+def store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int, started: float,
+          locks: list[str] = ()) -> bool:
+    """Keep ``output`` and exit ``code``, the answer to ``kernelenv <argv>`` (a form
+    :func:`parse_args` accepts) computed from ``paths`` (``(path, follow links)`` pairs)
+    from time ``started`` (``time.time()`` when the computation began). ``locks``: project
+    folders whose lock must be free for the answer to hold (``status``). Stores nothing when
+    a stamp is within :data:`RACY_SECONDS` of ``started`` or a write fails; returns whether
+    it stored. Never raises."""
     try:
-        return _store(query, project_root, paths, output, code, as_json, check, started)
-    except Exception:  # noqa: BLE001 - a cache problem must never break status
+        return _store(argv, paths, output, code, started, list(locks))
+    except Exception:  # noqa: BLE001 - a cache problem must never break the command
         return False
 
 
-def _store(query: str, project_root: str, paths: list[tuple[str, bool]], output: str, code: int,
-           as_json: bool, check: bool, started: float) -> bool:
-    if not enabled():
+def _store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int, started: float,
+           locks: list[str]) -> bool:
+    args = parse_args(argv)
+    if args is None or not enabled():
         return False
-    root = os.path.realpath(query)
+    command, path, flags = args
+    root = os.path.realpath(path)
     racy = int((started - RACY_SECONDS) * 1e9)
     watched = []
     for p, follow in dict.fromkeys(paths):
@@ -209,8 +217,10 @@ def _store(query: str, project_root: str, paths: list[tuple[str, bool]], output:
         if st is not None and max(st[2], st[3]) >= racy:
             return False
         watched.append((p, follow, st))
-    blob = marshal.dumps((_key(root, as_json, check), watched, output, code, project_root))
-    entry = _entry_path(root, as_json, check)
+    blob = marshal.dumps((_key(command, root, flags), watched, output, code, locks))
+    if len(blob) > MAX_BYTES:
+        return False
+    entry = _entry_path(command, root, flags)
     os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
     tmp = f"{entry}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:

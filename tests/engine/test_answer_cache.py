@@ -1,4 +1,4 @@
-"""The status cache (kernelenv/statuscache.py, issue 15): a repeated ``kernelenv status`` on an
+"""The answer cache (kernelenv/answercache.py, issue 15): a repeated ``kernelenv status`` on an
 unchanged project is answered without importing the CLI, and every change a user can make
 (a same-size edit with its mtime put back, a hand install, a running operation, a moved env,
 a new env file) is still reported at once. Real uv env, real CLI processes."""
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kernelenv.statuscache import RACY_SECONDS
+from kernelenv.answercache import RACY_SECONDS
 from tests.engine.conftest import run_cli
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ def _cached_answer(root: Path, *extra: str) -> tuple[str, int]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("statuscache") / "cacheproj"
+    root = tmp_path_factory.mktemp("answercache") / "cacheproj"
     root.mkdir()
     (root / "requirements.txt").write_text("six\n")
     run_cli("create", str(root))
@@ -55,7 +55,7 @@ def project(tmp_path_factory) -> Path:
 
 def test_repeated_status_is_answered_from_the_user_cache_only(project: Path) -> None:
     """Text and --json/--check answers are reused; the entries live in the user's cache folder,
-    never in the project; KERNELENV_STATUS_CACHE=0 computes every time."""
+    never in the project; KERNELENV_ANSWER_CACHE=0 computes every time."""
     before = sorted(p.relative_to(project) for p in project.rglob("*") if ".venv" not in p.parts
                     and "envs" not in p.parts)
     out, code = _cached_answer(project)
@@ -65,8 +65,8 @@ def test_repeated_status_is_answered_from_the_user_cache_only(project: Path) -> 
     after = sorted(p.relative_to(project) for p in project.rglob("*") if ".venv" not in p.parts
                    and "envs" not in p.parts)
     assert after == before
-    assert list((Path(os.environ["KERNELENV_CACHE_HOME"]) / "status").glob("*.marshal"))
-    _, _, cached = _status(project, env={"KERNELENV_STATUS_CACHE": "0"})
+    assert list((Path(os.environ["KERNELENV_CACHE_HOME"]) / "answers").glob("status-*.marshal"))
+    _, _, cached = _status(project, env={"KERNELENV_ANSWER_CACHE": "0"})
     assert not cached
 
 
@@ -135,3 +135,54 @@ def test_env_link_gone_and_new_env_file_are_seen(project: Path) -> None:
         extra.unlink()
     out, _, _ = _status(project)
     assert "ready" in out
+
+
+def _detect(root: Path) -> tuple[str, bool]:
+    """``(stdout, answered from the cache)`` of ``python -m kernelenv detect ROOT``."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "kernelenv", "detect", str(root)],
+                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout, "kernelenv.cli" not in proc.stderr
+
+
+def _projects(out: str) -> list[str]:
+    return [line.split(":")[0] for line in out.splitlines() if line and not line.startswith(" ")]
+
+
+def test_detect_answer_follows_every_change_in_the_tree(tmp_path: Path) -> None:
+    """A repeated detect of an unchanged tree comes from the cache; a new env file deep in
+    the tree, an in-place edit (mtime put back) that turns a tool-only pyproject.toml into a
+    project, and a renamed project folder all show at once."""
+    ws = tmp_path / "ws"
+    (ws / "a").mkdir(parents=True)
+    (ws / "a" / "requirements.txt").write_text("six\n")
+    (ws / "b").mkdir()
+    tool_only = "[tool.black]\nline-length = 88\n" + "#" * 40 + "\n"
+    (ws / "b" / "pyproject.toml").write_text(tool_only)
+    (ws / "c" / "deep").mkdir(parents=True)
+
+    _settle()
+    out, _ = _detect(ws)
+    assert _projects(out) == ["a"]
+    again, cached = _detect(ws)
+    assert cached and again == out
+
+    (ws / "c" / "deep" / "environment.yml").write_text("dependencies:\n  - python=3.11\n")
+    out, cached = _detect(ws)
+    assert not cached and _projects(out) == ["a", "c/deep"]
+
+    _settle()
+    _detect(ws)
+    assert _detect(ws)[1]
+    pp = ws / "b" / "pyproject.toml"
+    st = pp.stat()
+    project = '[project]\nname = "b"\nversion = "0"\ndependencies = ["six"]\n'
+    pp.write_text(project.ljust(len(tool_only) - 1) + "\n")
+    os.utime(pp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert pp.stat().st_size == st.st_size
+    out, cached = _detect(ws)
+    assert not cached and _projects(out) == ["a", "b", "c/deep"]
+
+    (ws / "a").rename(ws / "a2")
+    out, cached = _detect(ws)
+    assert not cached and _projects(out) == ["a2", "b", "c/deep"]
