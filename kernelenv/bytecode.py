@@ -8,6 +8,9 @@ Python recompiles whenever these do not match (PEP 552, the default timestamp-ba
 invalidation). So before the new env's check imports what a kernel start imports
 (:func:`kernelenv.operations._verify`), the ``.pyc`` files of the env it replaces and of other
 envs kernelenv built on this machine are hard-linked in where the source file is the same.
+Each build keeps the list of ``__pycache__`` folders its check loaded from (:data:`LIST_NAME`
+in the env folder), so taking them over costs a ``listdir`` per folder, not a walk of a
+scientific stack's tens of thousands of folders.
 Where ``PYTHONDONTWRITEBYTECODE`` is set (kernels never write bytecode, so the build writes it
 for them) a rebuild then costs what the install costs; elsewhere the first kernel start is
 as fast as a warm one.
@@ -19,10 +22,48 @@ A linked ``.pyc`` is never written through: Python replaces a stale one with a n
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-#: Donor envs looked at, at most (each costs one walk of its site-packages).
+#: Donor envs looked at, at most.
 MAX_DONORS = 2
+#: The list of ``__pycache__`` folders a build's check loaded from, kept in the env folder.
+LIST_NAME = ".kernelenv-pycache"
+#: Largest list read (bytes) and most folders taken from it.
+MAX_LIST_BYTES = 1 << 20
+MAX_LIST_DIRS = 5000
+
+
+def record_pycache(prefix: Path, dirs: list[str]) -> None:
+    """Keep, in env folder ``prefix``, which of its ``__pycache__`` folders (absolute paths,
+    as the check's interpreter printed them) hold the bytecode a kernel start loads, added to
+    those already kept; only those inside ``prefix`` are kept, relative to it. Never raises."""
+    root = os.path.realpath(prefix)
+    rel = _listed(root)
+    for d in dirs:
+        real = os.path.realpath(d)
+        if os.path.basename(real) == "__pycache__" and real.startswith(root + os.sep):
+            rel.append(os.path.relpath(real, root))
+    try:
+        (prefix / LIST_NAME).write_text("\n".join(sorted(set(rel))[:MAX_LIST_DIRS]) + "\n", encoding="utf-8")
+    except OSError:
+        pass
+
+
+def _listed(donor: str) -> list[str]:
+    """The relative ``__pycache__`` folders :func:`record_pycache` kept in ``donor`` (an env
+    folder kernelenv built); names that leave the folder are dropped."""
+    try:
+        with open(os.path.join(donor, LIST_NAME), encoding="utf-8") as f:
+            text = f.read(MAX_LIST_BYTES)
+    except (OSError, UnicodeDecodeError):
+        return []
+    out = []
+    for line in text.splitlines()[:MAX_LIST_DIRS]:
+        parts = line.split("/")
+        if line and not os.path.isabs(line) and ".." not in parts and parts[-1] == "__pycache__":
+            out.append(line)
+    return out
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -34,63 +75,72 @@ def _same_file(a: str, b: str) -> bool:
     return (sa.st_ino, sa.st_dev) == (sb.st_ino, sb.st_dev)
 
 
-def _source_of(pycache: str, pyc: str) -> str | None:
-    """``pkg/__pycache__/mod.cpython-311.pyc`` -> ``pkg/mod.py`` (PEP 3147 names)."""
-    stem = pyc.split(".", 1)[0]
-    return os.path.join(os.path.dirname(pycache), stem + ".py") if pyc.endswith(".pyc") and stem else None
-
-
-def link_site_packages(donor: Path, new: Path) -> int:
-    """Hard-link ``donor``'s ``.pyc`` files into site-packages folder ``new`` wherever ``new``
-    holds the same source file (the same inode: both linked from one cache entry; a copied
-    install shares nothing). Returns how many were
-    linked; never raises (a file that cannot be linked is compiled as usual)."""
-    linked = 0
-    for dirpath, dirnames, filenames in os.walk(donor):
-        if os.path.basename(dirpath) != "__pycache__":
-            continue
-        dirnames[:] = []
-        rel = os.path.relpath(dirpath, donor)
-        target = os.path.join(new, rel)
-        made = os.path.isdir(target)
-        for pyc in filenames:
-            src = _source_of(dirpath, pyc)
-            if src is None:
-                continue
-            new_src = os.path.join(new, os.path.relpath(src, donor))
-            dest = os.path.join(target, pyc)
-            if os.path.exists(dest) or not _same_file(src, new_src):
-                continue
-            try:
-                if not made:
-                    os.makedirs(target, exist_ok=True)
-                    made = True
-                os.link(os.path.join(dirpath, pyc), dest)
-                linked += 1
-            except OSError:
-                continue
-    return linked
-
-
-def reuse_bytecode(prefix: Path, donors: list[Path]) -> int:
-    """Take over the bytecode of ``donors`` (env folders: venvs or conda prefixes, in order of
-    preference) in the new env folder ``prefix``, site-packages by site-packages of the same
-    Python version (``lib/pythonX.Y/site-packages``), from at most :data:`MAX_DONORS` envs
-    that have one. Returns the number of ``.pyc`` files linked; never raises."""
-    from .layout import site_packages
-
-    linked, used = 0, 0
+def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int]:
+    """Hard-link the ``.pyc`` files of ``__pycache__`` folder ``donor_dir`` into ``new_dir``
+    (the same folder of the new env) wherever the new env holds the same source file (the
+    same inode: both linked from one cache entry; a copied install shares nothing) and has no
+    ``.pyc`` of its own. Returns ``(linked, missing)``: how many were linked, and how many of
+    the donor's have no counterpart in ``new_dir`` afterwards. Never raises."""
     try:
-        targets = {sp.relative_to(prefix).as_posix(): sp for sp in site_packages(prefix)}
-        me = os.path.realpath(prefix)
-        for donor in dict.fromkeys(os.path.realpath(d) for d in donors):
-            if used >= MAX_DONORS or donor == me or not os.path.isdir(donor):
-                continue
-            pairs = [(sp, targets.get(sp.relative_to(donor).as_posix())) for sp in site_packages(Path(donor))]
-            pairs = [(sp, t) for sp, t in pairs if t is not None]
-            if pairs:
-                used += 1
-                linked += sum(link_site_packages(sp, t) for sp, t in pairs)
-    except (OSError, ValueError):
-        pass
-    return linked
+        names = [n for n in os.listdir(donor_dir) if n.endswith(".pyc")]
+    except OSError:
+        return 0, 0
+    src_dir, new_src_dir = os.path.dirname(donor_dir), os.path.dirname(new_dir)
+    linked, missing, made = 0, 0, os.path.isdir(new_dir)
+    for pyc in names:
+        stem = pyc.split(".", 1)[0]  # PEP 3147: mod.cpython-311.pyc, mod.cpython-311.opt-1.pyc
+        dest = os.path.join(new_dir, pyc)
+        if os.path.exists(dest):
+            continue
+        if not stem or not _same_file(os.path.join(src_dir, stem + ".py"), os.path.join(new_src_dir, stem + ".py")):
+            missing += 1
+            continue
+        try:
+            if not made:
+                os.mkdir(new_dir)
+                made = True
+            os.link(os.path.join(donor_dir, pyc), dest)
+            linked += 1
+        except OSError:
+            missing += 1
+    return linked, missing
+
+
+@dataclass
+class Takeover:
+    """What :func:`reuse_bytecode` did. ``linked``: ``.pyc`` files linked in. ``complete``:
+    every module a kernel start loaded in the preferred donor now has bytecode in the new env
+    (same sources), so the check need not import the rest of a kernel start to write it."""
+
+    linked: int = 0
+    complete: bool = False
+
+
+def reuse_bytecode(prefix: Path, donors: list[Path]) -> Takeover:
+    """Take over, in the new env folder ``prefix``, the bytecode a kernel start loads from
+    ``donors`` (env folders kernelenv built, in order of preference; the first
+    :data:`MAX_DONORS` that kept a :data:`LIST_NAME` list): for each listed ``__pycache__``
+    folder, :func:`link_pycache`. Never raises."""
+    result, used = Takeover(), 0
+    me = os.path.realpath(prefix)
+    for donor in dict.fromkeys(os.path.realpath(d) for d in donors):
+        if used >= MAX_DONORS or donor == me:
+            continue
+        listed = _listed(donor)
+        if not listed:
+            continue
+        used += 1
+        missing = 0
+        for rel in listed:
+            new_dir = os.path.join(me, rel)
+            if os.path.isdir(os.path.dirname(new_dir)):
+                n, m = link_pycache(os.path.join(donor, rel), new_dir)
+                result.linked += n
+                missing += m
+            else:
+                missing += 1
+        if used == 1:
+            result.complete = missing == 0
+            if result.complete:  # the new env's list: what a kernel start loads there too
+                record_pycache(prefix, [os.path.join(me, rel) for rel in listed])
+    return result

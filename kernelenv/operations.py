@@ -62,7 +62,14 @@ def _collect_garbage(project: Project) -> None:
 KERNEL_START_MODULES = ("ipykernel_launcher", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
                         "ipykernel.debugger", "IPython.core.completerlib", "tornado.queues")
 
-_CHECK_CODE = "import sys, ipykernel; print('%d.%d.%d' % sys.version_info[:3])"
+#: Prints the folders holding the bytecode of every module loaded (kernelenv.bytecode keeps the list).
+_LIST_PYCACHE = """import os
+for d in sorted({os.path.dirname(c) for c in (getattr(m, '__cached__', None) for m in list(sys.modules.values()))
+                 if isinstance(c, str) and os.path.isfile(c)}):
+    print('pycache', d)
+"""
+
+_CHECK_CODE = "import sys, ipykernel\nprint('%d.%d.%d' % sys.version_info[:3])\n" + _LIST_PYCACHE
 
 _WARM_CODE = f"""import sys, ipykernel
 for name in {KERNEL_START_MODULES!r}:
@@ -71,11 +78,16 @@ for name in {KERNEL_START_MODULES!r}:
     except Exception:
         pass
 print('%d.%d.%d' % sys.version_info[:3])
-"""
+""" + _LIST_PYCACHE
 
 
-def _verify(python: Path, reporter: Reporter) -> str:
+def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: bool = True) -> str:
     """Run the new env's Python once: it must import ipykernel. Returns its version.
+
+    With ``prefix`` (the env folder being built), the ``__pycache__`` folders of the modules
+    that run loaded are kept in it (:func:`kernelenv.bytecode.record_pycache`), for the next
+    build to take over. ``warm=False``: the env already has the bytecode of everything a
+    kernel start loads (taken over from an earlier env), so only ipykernel is imported.
 
     Where ``PYTHONDONTWRITEBYTECODE`` is set (as in many images; kernels started from here
     inherit it and never write bytecode, so every start would compile ~650 modules again),
@@ -95,7 +107,7 @@ def _verify(python: Path, reporter: Reporter) -> str:
     code = _CHECK_CODE
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         env.pop("PYTHONPYCACHEPREFIX", None)  # the .pyc files go beside the env's sources, where kernels look
-        code = _WARM_CODE
+        code = _WARM_CODE if warm else _CHECK_CODE
     try:
         out = subprocess.run(
             [str(python), "-c", code],
@@ -106,7 +118,13 @@ def _verify(python: Path, reporter: Reporter) -> str:
     if out.returncode != 0:
         raise BuildError("verify", "The new env cannot import ipykernel; it was not switched in.",
                          out.stderr[-2000:])
-    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    lines = out.stdout.strip().splitlines()
+    if prefix is not None:
+        from .bytecode import record_pycache
+
+        record_pycache(prefix, [ln[len("pycache "):] for ln in lines if ln.startswith("pycache ")])
+    versions = [ln for ln in lines if not ln.startswith("pycache ")]
+    return versions[-1] if versions else ""
 
 
 def _remember_lock_checked(project: Project) -> None:
@@ -162,10 +180,10 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
         builder.build(project, build_dir, interpreter=interpreter, from_lock=from_lock,
                       reporter=reporter, strip_builds=strip_builds)
         reporter.check_cancelled()
-        _take_over_bytecode(project, build_dir, builder.env_kind, reporter)
+        warm = not _take_over_bytecode(project, build_dir, builder.env_kind, reporter)
         no_python = builder.env_kind == "conda" and not python_in(build_dir, "conda").exists()
         version = _verify_kernels(build_dir, reporter) if no_python else \
-            _verify(python_in(build_dir, builder.env_kind), reporter)
+            _verify(python_in(build_dir, builder.env_kind), reporter, prefix=build_dir, warm=warm)
         installed = builder.installed(build_dir)
         reporter.check_cancelled()
     except BaseException:
@@ -199,17 +217,20 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
     return project_status(project, check_lock=False)
 
 
-def _take_over_bytecode(project: Project, build_dir: Path, env_kind: str, reporter: Reporter) -> None:
+def _take_over_bytecode(project: Project, build_dir: Path, env_kind: str, reporter: Reporter) -> bool:
     """Link in the bytecode of the env being replaced and of other projects' envs
-    (:mod:`kernelenv.bytecode`), so the check below compiles only what is new."""
+    (:mod:`kernelenv.bytecode`), so the check below compiles only what is new. Returns whether
+    every module a kernel start loads got its bytecode that way."""
     from .bytecode import reuse_bytecode
     from .inventory import live_env_folders
 
     current = link_target(live_link(project.root, env_kind, project.environment))
     donors = ([current] if current is not None else []) + live_env_folders()
-    linked = reuse_bytecode(build_dir, donors)
-    if linked:
-        reporter.log(f"Reused the compiled bytecode of {linked} modules from earlier envs")
+    took = reuse_bytecode(build_dir, donors)
+    if took.linked:
+        reporter.log(f"Reused the compiled bytecode of {took.linked} modules from earlier envs"
+                     + (" (all a kernel start loads)" if took.complete else ""))
+    return took.complete
 
 
 def _record_history(project: Project, build_dir: Path, env_kind: str, from_lock: bool,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kernelenv.bytecode import link_site_packages
+from kernelenv.bytecode import LIST_NAME, record_pycache, reuse_bytecode
 from kernelenv.layout import link_target, site_packages
 from tests.engine.conftest import cli_json, run_cli
 from tests.engine.kernel_utils import run_in_kernel
@@ -20,24 +20,45 @@ TAG = sys.implementation.cache_tag
 
 def test_only_pyc_of_the_very_same_source_file_is_linked(tmp_path: Path) -> None:
     """A source hard-linked from the same cache entry gets the donor's .pyc (same inode); a
-    copy with identical text and an edited file get nothing; an existing .pyc is kept."""
+    copy with identical text and an edited file get nothing; an existing .pyc is kept;
+    folders not in the donor's list, or listed with `..`, are not looked at."""
     donor, new = tmp_path / "donor", tmp_path / "new"
     for d in (donor, new):
         (d / "pkg" / "__pycache__").mkdir(parents=True)
+        (d / "other" / "__pycache__").mkdir(parents=True)
     for name in ("same", "copied", "edited", "kept"):
         (donor / "pkg" / f"{name}.py").write_text(f"X = {name!r}\n")
         (donor / "pkg" / "__pycache__" / f"{name}.{TAG}.pyc").write_bytes(b"donor " + name.encode())
+    (donor / "other" / "unlisted.py").write_text("")
+    (donor / "other" / "__pycache__" / f"unlisted.{TAG}.pyc").write_bytes(b"donor")
+    os.link(donor / "other" / "unlisted.py", new / "other" / "unlisted.py")
     os.link(donor / "pkg" / "same.py", new / "pkg" / "same.py")
     os.link(donor / "pkg" / "kept.py", new / "pkg" / "kept.py")
     (new / "pkg" / "copied.py").write_text("X = 'copied'\n")
     (new / "pkg" / "edited.py").write_text("X = 'other'\n")
     (new / "pkg" / "__pycache__" / f"kept.{TAG}.pyc").write_bytes(b"own")
+    record_pycache(donor, [str(donor / "pkg" / "__pycache__"), str(tmp_path / "elsewhere" / "__pycache__")])
+    assert (donor / LIST_NAME).read_text() == "pkg/__pycache__\n"
+    (donor / LIST_NAME).write_text("pkg/__pycache__\n../donor/other/__pycache__\n")
 
-    assert link_site_packages(donor, new) == 1
+    took = reuse_bytecode(new, [donor])
+    assert took.linked == 1 and not took.complete  # copied.py and edited.py must still be compiled
     cache = new / "pkg" / "__pycache__"
     assert (cache / f"same.{TAG}.pyc").stat().st_ino == (donor / "pkg" / "__pycache__" / f"same.{TAG}.pyc").stat().st_ino
     assert not (cache / f"copied.{TAG}.pyc").exists() and not (cache / f"edited.{TAG}.pyc").exists()
     assert (cache / f"kept.{TAG}.pyc").read_bytes() == b"own"
+    assert not (new / "other" / "__pycache__" / f"unlisted.{TAG}.pyc").exists()
+
+    # Every listed module with the same source: complete, and the new env keeps the list.
+    third = tmp_path / "third"
+    (third / "pkg").mkdir(parents=True)
+    for name in ("same", "kept"):
+        os.link(donor / "pkg" / f"{name}.py", third / "pkg" / f"{name}.py")
+    for name in ("copied", "edited"):
+        (donor / "pkg" / "__pycache__" / f"{name}.{TAG}.pyc").unlink()
+    took = reuse_bytecode(third, [donor])
+    assert (took.linked, took.complete) == (2, True)
+    assert (third / LIST_NAME).read_text() == "pkg/__pycache__\n"
 
 
 @pytest.mark.e2e
@@ -54,7 +75,7 @@ def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -
     env = {"PYTHONDONTWRITEBYTECODE": "1"}
     run_cli("create", str(roots[0]), env=env)
     proc = run_cli("create", "-v", str(roots[1]), env=env)
-    assert "Reused the compiled bytecode of" in proc.stderr, proc.stderr
+    assert "(all a kernel start loads)" in proc.stderr, proc.stderr
 
     def kernelapp_pyc(root: Path) -> Path:
         [sp] = site_packages(link_target(root / ".venv"))
