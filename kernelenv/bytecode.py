@@ -79,8 +79,9 @@ def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int]:
     """Hard-link the ``.pyc`` files of ``__pycache__`` folder ``donor_dir`` into ``new_dir``
     (the same folder of the new env) wherever the new env holds the same source file (the
     same inode: both linked from one cache entry; a copied install shares nothing) and has no
-    ``.pyc`` of its own. Returns ``(linked, missing)``: how many were linked, and how many of
-    the donor's have no counterpart in ``new_dir`` afterwards. Never raises."""
+    ``.pyc`` of its own. Returns ``(linked, missing)``: how many were linked, and how many
+    modules the new env has whose bytecode could not be taken over (another source file).
+    Never raises."""
     try:
         names = [n for n in os.listdir(donor_dir) if n.endswith(".pyc")]
     except OSError:
@@ -92,7 +93,10 @@ def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int]:
         dest = os.path.join(new_dir, pyc)
         if os.path.exists(dest):
             continue
-        if not stem or not _same_file(os.path.join(src_dir, stem + ".py"), os.path.join(new_src_dir, stem + ".py")):
+        new_src = os.path.join(new_src_dir, stem + ".py")
+        if not stem or not os.path.exists(new_src):
+            continue  # a module the new env does not have: nothing to compile there
+        if not _same_file(os.path.join(src_dir, stem + ".py"), new_src):
             missing += 1
             continue
         try:
@@ -109,8 +113,9 @@ def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int]:
 @dataclass
 class Takeover:
     """What :func:`reuse_bytecode` did. ``linked``: ``.pyc`` files linked in. ``complete``:
-    every module a kernel start loaded in the preferred donor now has bytecode in the new env
-    (same sources), so the check need not import the rest of a kernel start to write it."""
+    for one donor, every module its kernel start loaded that the new env also has now has
+    bytecode in the new env (the same source files), so the check need not import the rest
+    of a kernel start to write it."""
 
     linked: int = 0
     complete: bool = False
@@ -137,10 +142,8 @@ def reuse_bytecode(prefix: Path, donors: list[Path]) -> Takeover:
                 n, m = link_pycache(os.path.join(donor, rel), new_dir)
                 result.linked += n
                 missing += m
-            else:
-                missing += 1
-        if used == 1:
-            result.complete = missing == 0
-            if result.complete:  # the new env's list: what a kernel start loads there too
-                record_pycache(prefix, [os.path.join(me, rel) for rel in listed])
+        if missing == 0 and not result.complete:
+            result.complete = True  # the donor's list is what a kernel start loads here too
+            record_pycache(prefix, [os.path.join(me, rel) for rel in listed
+                                    if os.path.isdir(os.path.join(me, rel))])
     return result

@@ -72,7 +72,8 @@ def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -
         root.mkdir()
         (root / "requirements.txt").write_text("six\n")
         roots.append(root)
-    env = {"PYTHONDONTWRITEBYTECODE": "1"}
+    # Its own project index, so the donors are these two projects' envs only.
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "KERNELENV_STATE_HOME": str(tmp_path / "state")}
     run_cli("create", str(roots[0]), env=env)
     proc = run_cli("create", "-v", str(roots[1]), env=env)
     assert "(all a kernel start loads)" in proc.stderr, proc.stderr
@@ -90,6 +91,6 @@ def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -
     proc = run_cli("create", "--force", "-v", str(roots[1]), env=env)
     assert "Reused the compiled bytecode of" in proc.stderr, proc.stderr
     assert kernelapp_pyc(roots[1]) != before and kernelapp_pyc(roots[1]).stat().st_ino == first.stat().st_ino
-    [st] = cli_json("status", str(roots[1]))
+    [st] = cli_json("status", str(roots[1]), env=env)
     out = run_in_kernel(st["kernel_name"], "import six, sys; print(six.__name__, sys.prefix)")
     assert out.split() == ["six", str(roots[1] / ".venv")]
