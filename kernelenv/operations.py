@@ -84,9 +84,9 @@ print('%d.%d.%d' % sys.version_info[:3])
 def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: bool = True) -> str:
     """Run the new env's Python once: it must import ipykernel. Returns its version.
 
-    With ``prefix`` (the env folder being built), the ``__pycache__`` folders of the modules
-    that run loaded are kept in it (:func:`kernelenv.bytecode.record_pycache`), for the next
-    build to take over. ``warm=False``: the env already has the bytecode of everything a
+    With ``prefix`` (the env folder being built), when the check imported what a kernel start
+    imports, the ``__pycache__`` folders of the modules it loaded are kept in it
+    (:func:`kernelenv.bytecode.record_pycache`), for the next build to take over. ``warm=False``: the env already has the bytecode of everything a
     kernel start loads (taken over from an earlier env), so only ipykernel is imported.
 
     Where ``PYTHONDONTWRITEBYTECODE`` is set (as in many images; kernels started from here
@@ -119,7 +119,7 @@ def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: 
         raise BuildError("verify", "The new env cannot import ipykernel; it was not switched in.",
                          out.stderr[-2000:])
     lines = out.stdout.strip().splitlines()
-    if prefix is not None:
+    if prefix is not None and code is _WARM_CODE:  # a list of what a whole kernel start loads
         from .bytecode import record_pycache
 
         record_pycache(prefix, [ln[len("pycache "):] for ln in lines if ln.startswith("pycache ")])

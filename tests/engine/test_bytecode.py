@@ -5,6 +5,7 @@ instead of compiling ~650 modules again; never a .pyc whose source is another fi
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -84,6 +85,19 @@ def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -
 
     first = kernelapp_pyc(roots[0])
     assert first.is_file() and kernelapp_pyc(roots[1]).stat().st_ino == first.stat().st_ino
+    listed = (link_target(roots[0] / ".venv") / LIST_NAME).read_text().split()
+    assert any(d.endswith("site-packages/IPython/core/__pycache__") for d in listed), listed
+
+    # With bytecode writing on, the check imports only ipykernel: that env keeps no list, so a
+    # later build never mistakes it for what a whole kernel start loads.
+    third = tmp_path / "third"
+    third.mkdir()
+    (third / "requirements.txt").write_text("six\n")
+    writing = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+               "KERNELENV_STATE_HOME": str(tmp_path / "state-writing")}
+    subprocess.run([sys.executable, "-m", "kernelenv", "create", str(third)], env=writing, check=True,
+                   capture_output=True, timeout=900)
+    assert not (link_target(third / ".venv") / LIST_NAME).exists()
     # A forced build from the same spec (what `add`/`remove` run) links from the env it replaces.
     # (Not `rebuild`: its pylock.toml is installed from URLs, which uv 0.13 downloads and unpacks
     # anew on every install, so those files share no inode with any earlier env.)
