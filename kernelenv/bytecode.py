@@ -32,6 +32,8 @@ LIST_NAME = ".kernelenv-pycache"
 #: Largest list read (bytes) and most folders taken from it.
 MAX_LIST_BYTES = 1 << 20
 MAX_LIST_DIRS = 5000
+#: The folder whose bytecode every kernel start loads (a list without it is no kernel start's).
+KERNEL_PYCACHE = "site-packages/ipykernel/__pycache__"
 
 
 def record_pycache(prefix: Path, dirs: list[str]) -> None:
@@ -113,9 +115,9 @@ def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int]:
 @dataclass
 class Takeover:
     """What :func:`reuse_bytecode` did. ``linked``: ``.pyc`` files linked in. ``complete``:
-    for one donor, every module its kernel start loaded that the new env also has now has
-    bytecode in the new env (the same source files), so the check need not import the rest
-    of a kernel start to write it."""
+    for one donor of the same Python version (its ipykernel folder among them), every module
+    its kernel start loaded that the new env also has now has bytecode in the new env (the
+    same source files), so the check need not import the rest of a kernel start to write it."""
 
     linked: int = 0
     complete: bool = False
@@ -135,14 +137,17 @@ def reuse_bytecode(prefix: Path, donors: list[Path]) -> Takeover:
         if not listed:
             continue
         used += 1
-        missing = 0
+        missing, kernel_covered = 0, False
         for rel in listed:
             new_dir = os.path.join(me, rel)
             if os.path.isdir(os.path.dirname(new_dir)):
                 n, m = link_pycache(os.path.join(donor, rel), new_dir)
                 result.linked += n
                 missing += m
-        if missing == 0 and not result.complete:
+                kernel_covered = kernel_covered or rel.endswith(KERNEL_PYCACHE)
+        # ipykernel's own folder must be among them: a donor of another Python version
+        # (lib/python3.12/...) shares no folder at all, which is not "nothing missing".
+        if missing == 0 and kernel_covered and not result.complete:
             result.complete = True  # the donor's list is what a kernel start loads here too
             record_pycache(prefix, [os.path.join(me, rel) for rel in listed
                                     if os.path.isdir(os.path.join(me, rel))])

@@ -50,16 +50,27 @@ def test_only_pyc_of_the_very_same_source_file_is_linked(tmp_path: Path) -> None
     assert (cache / f"kept.{TAG}.pyc").read_bytes() == b"own"
     assert not (new / "other" / "__pycache__" / f"unlisted.{TAG}.pyc").exists()
 
-    # Every listed module with the same source: complete, and the new env keeps the list.
+    # Every listed module with the same source, ipykernel's among them: complete, and the new
+    # env keeps the list. A donor of another Python version shares no folder: not complete.
+    kernel = "lib/python3.99/site-packages/ipykernel"
+    (donor / kernel / "__pycache__").mkdir(parents=True)
+    (donor / kernel / "kernelapp.py").write_text("")
+    (donor / kernel / "__pycache__" / f"kernelapp.{TAG}.pyc").write_bytes(b"donor")
+    (donor / LIST_NAME).write_text(f"pkg/__pycache__\n{kernel}/__pycache__\n")
     third = tmp_path / "third"
     (third / "pkg").mkdir(parents=True)
-    for name in ("same", "kept"):
-        os.link(donor / "pkg" / f"{name}.py", third / "pkg" / f"{name}.py")
+    (third / kernel).mkdir(parents=True)
+    for name in ("pkg/same.py", "pkg/kept.py", f"{kernel}/kernelapp.py"):
+        os.link(donor / name, third / name)
     for name in ("copied", "edited"):
         (donor / "pkg" / "__pycache__" / f"{name}.{TAG}.pyc").unlink()
     took = reuse_bytecode(third, [donor])
-    assert (took.linked, took.complete) == (2, True)
-    assert (third / LIST_NAME).read_text() == "pkg/__pycache__\n"
+    assert (took.linked, took.complete) == (3, True)
+    assert (third / LIST_NAME).read_text() == f"{kernel}/__pycache__\npkg/__pycache__\n"
+    other_python = tmp_path / "other-python"
+    (other_python / "lib/python3.98/site-packages/ipykernel").mkdir(parents=True)
+    took = reuse_bytecode(other_python, [donor])
+    assert (took.linked, took.complete) == (0, False)
 
 
 @pytest.mark.e2e
