@@ -126,29 +126,27 @@ class Takeover:
 def reuse_bytecode(prefix: Path, donors: list[Path]) -> Takeover:
     """Take over, in the new env folder ``prefix``, the bytecode a kernel start loads from
     ``donors`` (env folders kernelenv built, in order of preference; the first
-    :data:`MAX_DONORS` that kept a :data:`LIST_NAME` list): for each listed ``__pycache__``
-    folder, :func:`link_pycache`. Never raises."""
+    :data:`MAX_DONORS` whose :data:`LIST_NAME` list shares a folder with the new env): for each
+    listed ``__pycache__`` folder whose source folder the new env has, :func:`link_pycache`.
+    Never raises."""
     result, used = Takeover(), 0
     me = os.path.realpath(prefix)
     for donor in dict.fromkeys(os.path.realpath(d) for d in donors):
         if used >= MAX_DONORS or donor == me:
             continue
-        listed = _listed(donor)
-        if not listed:
+        shared = [rel for rel in _listed(donor) if os.path.isdir(os.path.dirname(os.path.join(me, rel)))]
+        if not shared:  # no list, or another Python version: costs one read, not a donor slot
             continue
         used += 1
         missing, kernel_covered = 0, False
-        for rel in listed:
-            new_dir = os.path.join(me, rel)
-            if os.path.isdir(os.path.dirname(new_dir)):
-                n, m = link_pycache(os.path.join(donor, rel), new_dir)
-                result.linked += n
-                missing += m
-                kernel_covered = kernel_covered or rel.endswith(KERNEL_PYCACHE)
+        for rel in shared:
+            n, m = link_pycache(os.path.join(donor, rel), os.path.join(me, rel))
+            result.linked += n
+            missing += m
+            kernel_covered = kernel_covered or rel.endswith(KERNEL_PYCACHE)
         # ipykernel's own folder must be among them: a donor of another Python version
         # (lib/python3.12/...) shares no folder at all, which is not "nothing missing".
         if missing == 0 and kernel_covered and not result.complete:
             result.complete = True  # the donor's list is what a kernel start loads here too
-            record_pycache(prefix, [os.path.join(me, rel) for rel in listed
-                                    if os.path.isdir(os.path.join(me, rel))])
+            record_pycache(prefix, [os.path.join(me, rel) for rel in shared if os.path.isdir(os.path.join(me, rel))])
     return result

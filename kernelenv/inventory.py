@@ -53,7 +53,7 @@ def _read_index() -> list[str]:
 
 def live_env_folders() -> list[Path]:
     """The env folders the projects in the machine's index use now (their ``.venv`` /
-    ``.conda`` link targets), each only where it lies in that project's own
+    ``.conda`` link targets), newest first, each only where it lies in that project's own
     ``.kernelenv/envs`` (a link a project folder points elsewhere is not believed)."""
     from .layout import envs_dir, link_target
 
@@ -67,7 +67,14 @@ def live_env_folders() -> list[Path]:
                 continue
             if target is not None and target.parent == envs_dir(root) and target.is_dir():
                 out.append(target)
-    return out
+    return sorted(out, key=_mtime, reverse=True)
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def remember(root: Path) -> None:
