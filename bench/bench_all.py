@@ -107,20 +107,28 @@ class Bench:
         from kernelenv.answercache import RACY_SECONDS
 
         proj = self.work / "warm-project"  # ready: created in __init__
-        time.sleep(RACY_SECONDS + 0.2)  # its files out of the racy window: the next answer is stored
-        _run([*self.cli, "status", str(proj)], self.env)
+        self._cached_and_computed("status", proj, "ready requirements project", "`python -c pass`",
+                                  [sys.executable, "-c", "pass"], self.repeat * 5)
+        self._status_uvlock()
+
+    def _cached_and_computed(self, command: str, path: Path, what: str, base_name: str, base_argv: list[str],
+                             runs: int) -> None:
+        """Two rows: ``kernelenv COMMAND PATH`` answered from the answer cache, and computed
+        (``KERNELENV_ANSWER_CACHE=0``), each against ``base_argv``."""
+        from kernelenv.answercache import RACY_SECONDS
+
+        time.sleep(RACY_SECONDS + 0.2)  # the files out of the racy window: the next answer is stored
+        _run([*self.cli, command, str(path)], self.env)
         uncached = {**self.env, "KERNELENV_ANSWER_CACHE": "0"}
         l0 = _load()
         ours, computed, base = [], [], []
-        for _ in range(self.repeat * 5):
-            ours.append(_run([*self.cli, "status", str(proj)], self.env))
-            computed.append(_run([*self.cli, "status", str(proj)], uncached))
-            base.append(_run([sys.executable, "-c", "pass"], self.env))
-        self.row("`kernelenv status`, ready requirements project (status cache)", ours, "`python -c pass`", base,
+        for _ in range(runs):
+            ours.append(_run([*self.cli, command, str(path)], self.env))
+            computed.append(_run([*self.cli, command, str(path)], uncached))
+            base.append(_run(base_argv, self.env))
+        self.row(f"`kernelenv {command}`, {what} (answer cache)", ours, base_name, base, (l0, _load()))
+        self.row(f"`kernelenv {command}`, same, computed (`KERNELENV_ANSWER_CACHE=0`)", computed, base_name, base,
                  (l0, _load()))
-        self.row("`kernelenv status`, same project, computed (`KERNELENV_ANSWER_CACHE=0`)", computed,
-                 "`python -c pass`", base, (l0, _load()))
-        self._status_uvlock()
 
     def _status_uvlock(self) -> None:
         src = CORPUS / "kriti-ach__SharedControlPaper"
@@ -144,30 +152,17 @@ class Bench:
         for _ in range(self.repeat * 5):
             ours.append(_run([*self.cli, "status", str(proj)], self.env))
             base.append(_run(uv, uv_env, cwd=proj))
-        self.row("`kernelenv status`, ready uv.lock project (status cache)", ours, "`uv sync --frozen --dry-run`",
+        self.row("`kernelenv status`, ready uv.lock project (answer cache)", ours, "`uv sync --frozen --dry-run`",
                  base, (l0, _load()))
 
     def detect(self) -> None:
-        from kernelenv.answercache import RACY_SECONDS
-
         sys.path.insert(0, str(REPO / "bench"))
         from bench_detect import make_tree
 
         tree = self.work / "tree"
         n, _ = make_tree(tree, 20_000)
-        time.sleep(RACY_SECONDS + 0.2)
-        _run([*self.cli, "detect", str(tree)], self.env)
-        uncached = {**self.env, "KERNELENV_ANSWER_CACHE": "0"}
-        l0 = _load()
-        ours, computed, base = [], [], []
-        for _ in range(self.repeat * 3):
-            ours.append(_run([*self.cli, "detect", str(tree)], self.env))
-            computed.append(_run([*self.cli, "detect", str(tree)], uncached))
-            base.append(_run(["find", str(tree), "-type", "f"], self.env))
-        self.row(f"`kernelenv detect`, {n} files (process, answer cache)", ours, "`find -type f`", base,
-                 (l0, _load()))
-        self.row(f"`kernelenv detect`, same tree, computed (`KERNELENV_ANSWER_CACHE=0`)", computed,
-                 "`find -type f`", base, (l0, _load()))
+        self._cached_and_computed("detect", tree, f"{n} files (process)", "`find -type f`",
+                                  ["find", str(tree), "-type", "f"], self.repeat * 3)
 
     def _raw_uv(self, dest: Path, python: str, *, compile_bytecode: bool = False) -> float:
         from kernelenv.uvtool import uv_bin

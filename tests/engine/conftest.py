@@ -27,6 +27,18 @@ def cli_json(*args: str, **kw) -> object:
     return json.loads(run_cli(*args, "--json", **kw).stdout)
 
 
+def requirements_project_at(parent: Path, name: str, requirements: str, *, command: str | None = "create",
+                            env: dict | None = None) -> Path:
+    """Folder ``parent/name`` holding only ``requirements.txt`` with ``requirements``, after
+    ``kernelenv COMMAND`` on it (``None``: none)."""
+    root = parent / name
+    root.mkdir()
+    (root / "requirements.txt").write_text(requirements)
+    if command:
+        run_cli(command, str(root), env=env)
+    return root
+
+
 @pytest.fixture(scope="session")
 def requirements_project(tmp_path_factory) -> Path:
     """binder-examples__requirements (Python 3.10 from runtime.txt), created once with the CLI."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kernelenv.answercache import RACY_SECONDS
-from tests.engine.conftest import run_cli
+from tests.engine.conftest import requirements_project_at, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -46,11 +46,7 @@ def _cached_answer(root: Path, *extra: str) -> tuple[str, int]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("answercache") / "cacheproj"
-    root.mkdir()
-    (root / "requirements.txt").write_text("six\n")
-    run_cli("create", str(root))
-    return root
+    return requirements_project_at(tmp_path_factory.mktemp("answercache"), "cacheproj", "six\n")
 
 
 def test_repeated_status_is_answered_from_the_user_cache_only(project: Path) -> None:

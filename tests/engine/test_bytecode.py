@@ -13,7 +13,7 @@ import pytest
 
 from kernelenv.bytecode import LIST_NAME, record_pycache, reuse_bytecode
 from kernelenv.layout import link_target, site_packages
-from tests.engine.conftest import cli_json, run_cli
+from tests.engine.conftest import cli_json, requirements_project_at, run_cli
 from tests.engine.kernel_utils import run_in_kernel
 
 TAG = sys.implementation.cache_tag
@@ -78,15 +78,10 @@ def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -
     """Where PYTHONDONTWRITEBYTECODE is set, the first build compiles what a kernel start
     imports; a second project with the same packages, and a forced build of the same spec, share
     those .pyc files (one inode) and their kernels run."""
-    roots = []
-    for name in ("first", "second"):
-        root = tmp_path / name
-        root.mkdir()
-        (root / "requirements.txt").write_text("six\n")
-        roots.append(root)
     # Its own project index, so the donors are these two projects' envs only.
     env = {"PYTHONDONTWRITEBYTECODE": "1", "KERNELENV_STATE_HOME": str(tmp_path / "state")}
-    run_cli("create", str(roots[0]), env=env)
+    roots = [requirements_project_at(tmp_path, "first", "six\n", env=env),
+             requirements_project_at(tmp_path, "second", "six\n", command=None)]
     proc = run_cli("create", "-v", str(roots[1]), env=env)
     assert "(all a kernel start loads)" in proc.stderr, proc.stderr
 
@@ -101,9 +96,7 @@ def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -
 
     # With bytecode writing on, the check imports only ipykernel: that env keeps no list, so a
     # later build never mistakes it for what a whole kernel start loads.
-    third = tmp_path / "third"
-    third.mkdir()
-    (third / "requirements.txt").write_text("six\n")
+    third = requirements_project_at(tmp_path, "third", "six\n", command=None)
     writing = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
                "KERNELENV_STATE_HOME": str(tmp_path / "state-writing")}
     subprocess.run([sys.executable, "-m", "kernelenv", "create", str(third)], env=writing, check=True,

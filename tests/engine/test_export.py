@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kernelenv.uvtool import uv_bin
-from tests.engine.conftest import cli_json, run_cli
+from tests.engine.conftest import cli_json, requirements_project_at, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -19,11 +19,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def pylock_project(tmp_path_factory) -> Path:
     """A requirements project locked by `kernelenv lock` (pylock.toml); never built."""
-    root = tmp_path_factory.mktemp("export") / "paper"
-    root.mkdir()
-    (root / "requirements.txt").write_text("six==1.16.0\nattrs==24.2.0\nipykernel\n")
-    run_cli("lock", str(root))
-    return root
+    return requirements_project_at(tmp_path_factory.mktemp("export"), "paper",
+                                   "six==1.16.0\nattrs==24.2.0\nipykernel\n", command="lock")
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from kernelenv.backends.uv import UvBuilder
 from kernelenv.layout import link_target
-from tests.engine.conftest import cli_json, run_cli
+from tests.engine.conftest import cli_json, requirements_project_at, run_cli
 from tests.engine.kernel_utils import run_in_kernel
 
 pytestmark = pytest.mark.e2e
@@ -21,11 +21,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def live_project(tmp_path_factory) -> Path:
     """A one-package requirements project (``six``), created once for this module."""
-    root = tmp_path_factory.mktemp("live") / "liveproj"
-    root.mkdir()
-    (root / "requirements.txt").write_text("# the notebook needs\nsix\n")
-    run_cli("create", str(root))
-    return root
+    return requirements_project_at(tmp_path_factory.mktemp("live"), "liveproj", "# the notebook needs\nsix\n")
 
 
 def test_pip_magic_and_shell_commands_land_in_the_project_env(live_project: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kernelenv.history import list_builds
-from tests.engine.conftest import cli_json, run_cli
+from tests.engine.conftest import cli_json, requirements_project_at, run_cli
 from tests.engine.kernel_utils import run_in_kernel
 
 pytestmark = pytest.mark.e2e
@@ -27,11 +27,7 @@ def _spec(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def original(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("reloc") / "survey"
-    root.mkdir()
-    (root / "requirements.txt").write_text("six==1.16.0\nipykernel\n")
-    run_cli("create", str(root))
-    return root
+    return requirements_project_at(tmp_path_factory.mktemp("reloc"), "survey", "six==1.16.0\nipykernel\n")
 
 
 def _status(root: Path) -> dict:
