@@ -138,7 +138,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
            f"--LabApp.workspaces_dir={base / 'workspaces'}",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=base)
+        # Its own project index: no other test's env lends the build its bytecode, so a create
+        # runs long enough (compiling a kernel start's modules) for the sidebar's building state.
+        env = {**os.environ, "KERNELENV_STATE_HOME": str(base / "kernelenv-state")}
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=base, env=env)
     lab = Lab(url=f"http://127.0.0.1:{port}/", token=token, root=root, log=log)
     try:
         deadline = time.monotonic() + 120

@@ -74,7 +74,10 @@ def extensions_dir(code_server_bin: Path, vsix: Path, tmp_path_factory: pytest.T
 
 
 def _env(base: Path, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "CODE_SERVER_CONFIG": str(base / "code-server.yaml"), **extra}
+    # Its own project index: no other test's env lends a build its bytecode (kernelenv.bytecode),
+    # so a create runs long enough for the editor to show its building state.
+    env = {**os.environ, "CODE_SERVER_CONFIG": str(base / "code-server.yaml"),
+           "KERNELENV_STATE_HOME": str(base / "kernelenv-state"), **extra}
     env.pop("VIRTUAL_ENV", None)
     return env
 

@@ -57,6 +57,7 @@ def test_eglot_config_diagnostics_and_create(emacs, tmp_path):
     config.write_text(documented_config() + f"\n(setq kernelenv-lsp-command '({json.dumps(sys.executable)} \"-m\" \"kernelenv_lsp\"))\n")
     result = tmp_path / "result.json"
     env = {**os.environ, "KERNELENV_EMACS_RESULT": str(result), "HOME": str(tmp_path / "home"),
+           "KERNELENV_STATE_HOME": str(tmp_path / "kernelenv-state"),  # no bytecode donors: see tests/editors/conftest.py
            "KERNELENV_EMACS_BROKEN": str(ws / "broken" / "environment.yml"),
            "KERNELENV_EMACS_PROJECT": str(ws / "tiny")}
     env.pop("VIRTUAL_ENV", None)

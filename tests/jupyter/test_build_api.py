@@ -43,12 +43,15 @@ async def test_create_through_api_then_run_its_kernel(kapi, jp_serverapp, corpus
     code, headers, job = await kapi("POST", f"{A}/projects/{quote(path, safe='')}/create", body={})
     assert code == 202, job
     assert headers["Location"].endswith(f"kernelenv/api/jobs/{job['id']}")
-    seen_steps = set()
-    job = await wait_job(kapi, job["id"], until=lambda j: seen_steps.add(j["progress"]["step"]) and False)
+    running = []  # (step, fraction) of every poll that found the job running
+    job = await wait_job(kapi, job["id"],
+                         until=lambda j: running.append((j["progress"]["step"], j["progress"]["fraction"])) and False)
     assert job["state"] == "succeeded", json.dumps(job, indent=1)
     assert job["progress"]["fraction"] == 1.0 and job["error"] is None
     assert job["result"]["status"] == "ready"
-    assert len(seen_steps - {""}) >= 2, seen_steps  # progress was reported while it ran
+    # progress was reported while it ran: a named step part-way (how many polls land in a
+    # ~1.5 s build depends on the machine, so no count of distinct steps is asked for)
+    assert any(step and 0 < fraction < 1 for step, fraction in running), running
 
     code, _, data = await kapi("GET", f"{A}/projects?path={quote(path)}")
     (project,) = data["projects"]
