@@ -104,8 +104,6 @@ class Bench:
         return dest
 
     def status(self) -> None:
-        from kernelenv.answercache import RACY_SECONDS
-
         proj = self.work / "warm-project"  # ready: created in __init__
         self._cached_and_computed("status", proj, "ready requirements project", "`python -c pass`",
                                   [sys.executable, "-c", "pass"], self.repeat * 5)

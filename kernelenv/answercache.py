@@ -147,9 +147,9 @@ def _entry_path(command: str, root: str, flags: tuple[str, ...]) -> str:
     return os.path.join(cache_dir(), f"{command}-{zlib.crc32(raw):08x}{zlib.adler32(raw):08x}.marshal")
 
 
-def _lock_held(root: str) -> bool:
-    """Whether an operation holds the project's lock (off POSIX: assume so, so the CLI asks)."""
-    held = flock_held(os.path.join(root, ".kernelenv", "lock"))
+def _lock_held(lock: str) -> bool:
+    """Whether an operation holds lock file ``lock`` (off POSIX: assume so, so the CLI asks)."""
+    held = flock_held(lock)
     return True if held is None else held
 
 
@@ -193,8 +193,8 @@ def store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int
           locks: list[str] = ()) -> bool:
     """Keep ``output`` and exit ``code``, the answer to ``kernelenv <argv>`` (a form
     :func:`parse_args` accepts) computed from ``paths`` (``(path, follow links)`` pairs)
-    from time ``started`` (``time.time()`` when the computation began). ``locks``: project
-    folders whose lock must be free for the answer to hold (``status``). Stores nothing when
+    from time ``started`` (``time.time()`` when the computation began). ``locks``: lock files
+    (:func:`kernelenv.locking.lock_file`) no operation may hold for the answer to hold (``status``). Stores nothing when
     a stamp is within :data:`RACY_SECONDS` of ``started`` or a write fails; returns whether
     it stored. Never raises."""
     try:
@@ -233,8 +233,10 @@ def watched_paths(query: Path, project: Project, kernel_name: str | None) -> lis
     """The ``(path, follow links)`` pairs the answer to ``status query`` for ``project`` was
     computed from (see the module docstring). Never raises: an unreadable folder is watched
     as itself."""
+    from .failures import failure_file
     from .kernels import kernel_dirs
     from .layout import link_target, live_link, python_in, site_packages, state_dir, state_file
+    from .locking import lock_file
     from .state import read_state
 
     root = project.root
@@ -254,7 +256,7 @@ def watched_paths(query: Path, project: Project, kernel_name: str | None) -> lis
     out += [(str(f.path), True) for f in project.files]
     sd = state_dir(root)
     out += [(str(sd), True), (str(state_file(root, project.environment)), True),
-            (str(sd / "last-failure.json"), True), (str(sd / "lock"), True)]
+            (str(failure_file(root)), True), (str(lock_file(root)), True)]
     state = read_state(root, project.environment) or {}
     inputs = state.get("inputs")
     if isinstance(inputs, dict):

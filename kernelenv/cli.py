@@ -385,7 +385,9 @@ def _remember_status(args: argparse.Namespace, path: Path, project: Project, sta
     if not state_file(project.root, project.environment).is_file():
         return
     paths = answercache.watched_paths(path, project, row["status"].get("kernel_name"))
-    answercache.store(_cache_argv(args), paths, output + "\n", code, started, locks=[str(project.root)])
+    from .locking import lock_file
+
+    answercache.store(_cache_argv(args), paths, output + "\n", code, started, locks=[str(lock_file(project.root))])
 
 
 def _cache_argv(args: argparse.Namespace) -> list[str]:

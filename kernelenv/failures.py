@@ -26,7 +26,8 @@ FILE_NAME = "last-failure.json"
 MAX_BYTES = 64 * 1024
 
 
-def _path(root: Path) -> Path:
+def failure_file(root: Path) -> Path:
+    """``<root>/.kernelenv/last-failure.json``."""
     return state_dir(root) / FILE_NAME
 
 
@@ -37,7 +38,7 @@ def read_failure(root: Path) -> dict[str, Any] | None:
     The file is read as untrusted input: anything but a small JSON object of that shape
     counts as no failure.
     """
-    path = _path(root)
+    path = failure_file(root)
     try:
         if path.stat().st_size > MAX_BYTES:
             return None
@@ -53,7 +54,7 @@ def read_failure(root: Path) -> dict[str, Any] | None:
 def clear_failure(root: Path) -> None:
     """Forget the last failure (an operation on the project succeeded)."""
     try:
-        _path(root).unlink()
+        failure_file(root).unlink()
     except OSError:
         pass
 
@@ -61,7 +62,7 @@ def clear_failure(root: Path) -> None:
 def write_failure(root: Path, action: str, error: KernelenvError) -> None:
     """Record that ``action`` (``create``, ``lock``, ``rebuild`` ...) failed with ``error``."""
     ensure_state_dir(root)
-    path = _path(root)
+    path = failure_file(root)
     tmp = path.with_suffix(".json.tmp")
     record = {"action": action, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "error": error.to_dict()}
     tmp.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")

@@ -24,6 +24,11 @@ def _paths(root: Path) -> tuple[Path, Path]:
     return d / "lock", d / "lock.info"
 
 
+def lock_file(root: Path) -> Path:
+    """The file whose ``flock`` an operation on the project at ``root`` holds."""
+    return _paths(root)[0]
+
+
 @contextmanager
 def project_lock(root: Path, operation: str, *, wait: float = 0.0) -> Iterator[None]:
     """Hold the project's lock for ``operation``.

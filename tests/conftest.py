@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,3 +83,29 @@ def project_copy(tmp_path: Path):
 def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A temp folder shared by the whole session (for envs built once per session)."""
     return tmp_path_factory.mktemp("session")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_serving(proc: subprocess.Popen, ready: Callable[[], bool], name: str, log: Path, timeout: float,
+                 interval: float = 0.3) -> None:
+    """Poll ``ready()`` (an ``OSError`` counts as not yet) until it is true; fail the test with the
+    tail of ``log`` when server ``proc`` (called ``name``) exits or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{name} did not answer within {timeout:g} s:\n{log.read_text()[-3000:]}")
+        time.sleep(interval)
+

@@ -13,10 +13,8 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import copy_corpus_project
+from tests.conftest import copy_corpus_project, free_port, wait_serving
 
 REPO = Path(__file__).resolve().parents[2]
 LABEXTENSION = REPO / "jupyter_ext" / "labextension"
@@ -83,12 +81,6 @@ def node_playwright() -> Path:
     return LABEXTENSION
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def write_notebook(path: Path, source: str, kernel: str = "python3") -> Path:
     """A one-cell notebook saved with the generic ``python3`` kernel (what most notebooks carry)."""
     nb = nbformat.v4.new_notebook()
@@ -129,7 +121,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     notif.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
     token = secrets.token_hex(16)
-    port = _free_port()
+    port = free_port()
     jupyter = Path(sys.executable).with_name("jupyter")
     log = base / "lab.log"
     cmd = [str(jupyter), "lab", "--no-browser", "--allow-root", f"--port={port}",
@@ -144,18 +136,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=base, env=env)
     lab = Lab(url=f"http://127.0.0.1:{port}/", token=token, root=root, log=log)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if lab.api("GET", "api/status")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"jupyter lab did not answer within 120 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
+        wait_serving(proc, lambda: lab.api("GET", "api/status")[0] == 200, "jupyter lab", log, 120, 0.5)
         yield lab
     finally:
         proc.terminate()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import sys
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from kernelenv.layout import link_target
 from kernelenv.model import Status
 from kernelenv.parsers.condalock import read_conda_lock
 from tests.conda.conftest import PIP_PACKAGE, offline_only, write_env
+from tests.conftest import free_port
 from tests.engine.kernel_utils import run_in_kernel
 
 pytestmark = pytest.mark.e2e
@@ -193,14 +193,6 @@ def test_spec_change_makes_the_lock_out_of_date(locked_env, tmp_path: Path) -> N
                       "environment.yml: run `kernelenv lock`.")
 
 
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_failures_leave_the_previous_env_working(tmp_path_factory, local_channel: Path) -> None:
     root = tmp_path_factory.mktemp("conda-fail") / "failing"
     write_env(root, local_channel, [f"python={MM}", "hello-conda<2", "hello-shell"], [PIP_PACKAGE],
@@ -221,7 +213,7 @@ def test_failures_leave_the_previous_env_working(tmp_path_factory, local_channel
     assert link_target(root / ".conda") == live
     assert api.status(_one(root)).status is Status.STALE  # the old env still works, its file changed
 
-    port = _closed_port()
+    port = free_port()
     bad_url = f"http://127.0.0.1:{port}/chan"
     env.write_text(good.replace(local_channel.as_uri(), bad_url))
     with pytest.raises(BuildError) as bi:

@@ -9,27 +9,33 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port, wait_serving
+
 REPO = Path(__file__).resolve().parents[2]
 VSCODE = REPO / "vscode"
 CODE_SERVER = VSCODE / ".code-server" / "node_modules" / ".bin" / "code-server"
 SCREENSHOTS = REPO / "docs" / "images"
+#: A project with two bad entries: a conda MatchSpec (line 4) and a pip requirement (line 6).
+BROKEN_ENV = 'name: broken\ndependencies:\n  - python=3.11\n  - numpy >>=1\n  - pip:\n    - "requests ==="\n'
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def editor_workspace(base: Path) -> Path:
+    """``base/workspace`` holding ``broken/environment.yml`` (:data:`BROKEN_ENV`) and
+    ``tiny/requirements.txt`` (one pinned package): what each editor opens."""
+    ws = base / "workspace"
+    (ws / "tiny").mkdir(parents=True)
+    (ws / "tiny" / "requirements.txt").write_text("six==1.17.0\n")
+    (ws / "broken").mkdir()
+    (ws / "broken" / "environment.yml").write_text(BROKEN_ENV)
+    return ws
 
 
 @pytest.fixture(scope="session")
@@ -126,19 +132,12 @@ class CodeServerHost:
                                     env=env if env is not None else _env(self.base), start_new_session=True)
         self.procs.append(proc)
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"code-server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "healthz", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"code-server did not answer within 60 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+
+        def healthy() -> bool:
+            with urllib.request.urlopen(url + "healthz", timeout=5) as r:
+                return r.status == 200
+
+        wait_serving(proc, healthy, "code-server", log, 60)
         return CodeServer(url=url, user_data=data, log=log)
 
     def stop_all(self) -> None:

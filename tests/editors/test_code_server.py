@@ -28,7 +28,7 @@ import pytest
 
 from tests.conftest import copy_corpus_project
 
-from .conftest import run_scenario
+from .conftest import BROKEN_ENV, run_scenario
 
 # A real workbench in a real browser: a key press can be dropped while VS Code moves focus (seen
 # about once in seven full runs on this 2-core machine). A failed scenario runs once more in a fresh
@@ -38,8 +38,6 @@ pytestmark = [pytest.mark.editors, pytest.mark.e2e, pytest.mark.flaky(reruns=1)]
 
 PROJECT = "binder-examples__requirements"
 BROKEN = "broken"
-#: two bad entries: a conda MatchSpec (line 4) and a pip requirement (line 6)
-BROKEN_ENV = 'name: broken\ndependencies:\n  - python=3.11\n  - numpy >>=1\n  - pip:\n    - "requests ==="\n'
 
 
 def _workspace(base: Path) -> Path:

@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
-from .test_neovim import BROKEN_ENV
+from .conftest import REPO, editor_workspace
 
 pytestmark = [pytest.mark.editors, pytest.mark.e2e]
 
@@ -48,11 +47,7 @@ def emacs() -> str:
 
 
 def test_eglot_config_diagnostics_and_create(emacs, tmp_path):
-    ws = tmp_path / "workspace"
-    (ws / "tiny").mkdir(parents=True)
-    (ws / "tiny" / "requirements.txt").write_text("six==1.17.0\n")
-    (ws / "broken").mkdir()
-    (ws / "broken" / "environment.yml").write_text(BROKEN_ENV)
+    ws = editor_workspace(tmp_path)
     config = tmp_path / "kernelenv-eglot.el"
     config.write_text(documented_config() + f"\n(setq kernelenv-lsp-command '({json.dumps(sys.executable)} \"-m\" \"kernelenv_lsp\"))\n")
     result = tmp_path / "result.json"

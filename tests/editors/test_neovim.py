@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, editor_workspace
 
 pytestmark = [pytest.mark.editors, pytest.mark.e2e]
 
 DOC = REPO / "docs" / "lsp.md"
 DRIVER = Path(__file__).with_name("nvim_driver.lua")
-BROKEN_ENV = 'name: broken\ndependencies:\n  - python=3.11\n  - numpy >>=1\n  - pip:\n    - "requests ==="\n'
 
 
 def documented_config(heading: str) -> str:
@@ -47,11 +46,7 @@ def nvim() -> str:
 
 
 def test_neovim_07_config_diagnostics_lenses_and_create_through_codelens_run(nvim, tmp_path):
-    ws = tmp_path / "workspace"
-    (ws / "tiny").mkdir(parents=True)
-    (ws / "tiny" / "requirements.txt").write_text("six==1.17.0\n")
-    (ws / "broken").mkdir()
-    (ws / "broken" / "environment.yml").write_text(BROKEN_ENV)
+    ws = editor_workspace(tmp_path)
     config = tmp_path / "init.lua"
     config.write_text(documented_config("## Neovim (0.7–0.10)"))
     prompts = tmp_path / "prompts.txt"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import tarfile
 import tomllib
 from pathlib import Path
@@ -16,16 +15,11 @@ import pytest
 from kernelenv import api
 from kernelenv.backends.uv import UvBuilder
 from kernelenv.layout import python_dists
+from tests.conftest import free_port
 from tests.engine.conftest import cli_json, run_cli
 from tests.engine.kernel_utils import run_in_kernel
 
 pytestmark = pytest.mark.e2e
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +37,7 @@ def archive(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def _offline_env(tmp_path: Path) -> dict[str, str]:
-    dead = f"http://127.0.0.1:{_closed_port()}/simple"
+    dead = f"http://127.0.0.1:{free_port()}/simple"
     return {"UV_CACHE_DIR": str(tmp_path / "empty-uv-cache"), "UV_INDEX_URL": dead, "UV_DEFAULT_INDEX": dead,
             "PIP_INDEX_URL": dead, "HTTP_PROXY": dead, "HTTPS_PROXY": dead}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import pytest
 from kernelenv import api
 from kernelenv.backends.uv import UvBuilder
 from kernelenv.layout import envs_dir, link_target
-from tests.conftest import copy_corpus_project
+from tests.conftest import copy_corpus_project, free_port
 from tests.engine.conftest import cli_json, run_cli
 from tests.engine.kernel_utils import run_in_kernel
 
@@ -106,18 +105,12 @@ def test_uv_lock_project_uses_the_ipykernel_group(uvlock_project: Path) -> None:
         "everything installed comes from uv.lock at the locked version"
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_index_keeps_the_previous_env(tmp_path: Path) -> None:
     """A rebuild against a dead index fails clearly; the old env and its kernel still work."""
     root = copy_corpus_project("binder-examples__requirements", tmp_path)
     run_cli("create", str(root))
     before = link_target(root / ".venv")
-    port = _closed_port()
+    port = free_port()
     proc = run_cli("rebuild", str(root), check=False,
                    env={"UV_INDEX_URL": f"http://127.0.0.1:{port}/simple", "UV_DEFAULT_INDEX": f"http://127.0.0.1:{port}/simple",
                         "UV_OFFLINE": "0", "UV_NO_CACHE": "1"})

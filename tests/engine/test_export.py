@@ -102,7 +102,7 @@ def test_dockerfile_and_apptainer_rebuild_from_the_lock(pylock_project: Path, tm
     assert "ipykernel install --prefix /usr/local --name paper" in run
     assert res["copies"] == ["pylock.toml"]
     text = run_cli("export", str(pylock_project), "-f", "apptainer").stdout
-    assert text.splitlines()[3:5] == [f"Bootstrap: docker", f"From: {dfp.baseimage}"]
+    assert text.splitlines()[3:5] == ["Bootstrap: docker", f"From: {dfp.baseimage}"]
     for section in ("%files", "%post", "%environment", "%runscript"):
         assert f"\n{section}\n" in text
     assert "    pylock.toml /project/pylock.toml" in text

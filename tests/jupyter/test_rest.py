@@ -6,7 +6,6 @@ No env is built here (the malformed-file job fails before any build).
 
 from __future__ import annotations
 
-import json
 import os
 from urllib.parse import quote
 

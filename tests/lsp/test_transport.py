@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 
 import pytest
@@ -11,19 +10,15 @@ import pytest
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
+from tests.conftest import free_port
+
 from .lsphelp import SERVER, make_client, projects_of, wait_until
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("transport", ["tcp", "ws"])
 async def test_network_transports(workspace, transport):
     ws = workspace("binder-examples__requirements")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([*SERVER, f"--{transport}", "--host", "127.0.0.1", "--port", str(port)],
                             stdin=subprocess.DEVNULL)
     client = make_client()
