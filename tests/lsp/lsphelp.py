@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator, Callable
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: F401 - re-exported for the suites
 from pytest_lsp.client import make_test_lsp_client
 
 
