@@ -25,8 +25,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Donor envs looked at, at most.
-MAX_DONORS = 2
+#: Donor envs looked at, at most (each costs a ``listdir`` and two ``stat`` calls per listed
+#: module; an env built from a lock's URLs shares no file with one resolved from an index, as
+#: uv caches the two apart, so the first donors tried may share nothing).
+MAX_DONORS = 4
 #: The list of ``__pycache__`` folders a build's check loaded from, kept in the env folder.
 LIST_NAME = ".kernelenv-pycache"
 #: Largest list read (bytes) and most folders taken from it.
@@ -77,29 +79,31 @@ def _same_file(a: str, b: str) -> bool:
     return (sa.st_ino, sa.st_dev) == (sb.st_ino, sb.st_dev)
 
 
-def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int]:
+def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int, int]:
     """Hard-link the ``.pyc`` files of ``__pycache__`` folder ``donor_dir`` into ``new_dir``
     (the same folder of the new env) wherever the new env holds the same source file (the
     same inode: both linked from one cache entry; a copied install shares nothing) and has no
-    ``.pyc`` of its own. Returns ``(linked, missing)``: how many were linked, and how many
-    modules the new env has whose bytecode could not be taken over (another source file).
-    Never raises."""
+    ``.pyc`` of its own. Returns ``(linked, missing, unlike)``: how many were linked; how many
+    modules the new env has as another source file and without bytecode of its own (they
+    must still be compiled); and how many of the donor's modules are not the very same file
+    in the new env (another source file, or none). Never raises."""
     try:
         names = [n for n in os.listdir(donor_dir) if n.endswith(".pyc")]
     except OSError:
-        return 0, 0
+        return 0, 0, 0
     src_dir, new_src_dir = os.path.dirname(donor_dir), os.path.dirname(new_dir)
-    linked, missing, made = 0, 0, os.path.isdir(new_dir)
+    linked, missing, unlike, made = 0, 0, 0, os.path.isdir(new_dir)
     for pyc in names:
         stem = pyc.split(".", 1)[0]  # PEP 3147: mod.cpython-311.pyc, mod.cpython-311.opt-1.pyc
-        dest = os.path.join(new_dir, pyc)
-        if os.path.exists(dest):
-            continue
-        new_src = os.path.join(new_src_dir, stem + ".py")
+        new_src, dest = os.path.join(new_src_dir, stem + ".py"), os.path.join(new_dir, pyc)
         if not stem or not os.path.exists(new_src):
-            continue  # a module the new env does not have: nothing to compile there
+            unlike += 1  # a module the new env does not have: nothing to compile there
+            continue
         if not _same_file(os.path.join(src_dir, stem + ".py"), new_src):
-            missing += 1
+            unlike += 1
+            missing += not os.path.exists(dest)
+            continue
+        if os.path.exists(dest):
             continue
         try:
             if not made:
@@ -109,44 +113,61 @@ def link_pycache(donor_dir: str, new_dir: str) -> tuple[int, int]:
             linked += 1
         except OSError:
             missing += 1
-    return linked, missing
+    return linked, missing, unlike
 
 
 @dataclass
 class Takeover:
-    """What :func:`reuse_bytecode` did. ``linked``: ``.pyc`` files linked in. ``complete``:
-    for one donor of the same Python version (its ipykernel folder among them), every module
-    its kernel start loaded that the new env also has now has bytecode in the new env (the
-    same source files), so the check need not import the rest of a kernel start to write it."""
+    """What :func:`reuse_bytecode` did.
+
+    Attributes:
+        linked: ``.pyc`` files linked in.
+        complete: for one donor of the same Python version (its ipykernel folder among them),
+            every module its kernel start loaded that the new env also has now has bytecode
+            in the new env, so the check need not import the rest of a kernel start to write it.
+        identical: for one such donor, moreover, the new env runs the same interpreter file and
+            every module that donor's check loaded from its env folder (``import ipykernel``
+            and the rest of a kernel start, which succeeded there) is the very same file in the
+            new env: importing them again proves nothing new, so the check only starts the
+            interpreter and finds ipykernel where it belongs (:func:`kernelenv.operations._verify`).
+    """
 
     linked: int = 0
     complete: bool = False
+    identical: bool = False
 
 
-def reuse_bytecode(prefix: Path, donors: list[Path]) -> Takeover:
+def reuse_bytecode(prefix: Path, donors: list[Path], interpreter: str = "bin/python") -> Takeover:
     """Take over, in the new env folder ``prefix``, the bytecode a kernel start loads from
     ``donors`` (env folders kernelenv built, in order of preference; the first
     :data:`MAX_DONORS` whose :data:`LIST_NAME` list shares a folder with the new env): for each
     listed ``__pycache__`` folder whose source folder the new env has, :func:`link_pycache`.
-    Never raises."""
+    ``interpreter``: the env's Python, relative to an env folder (``bin/python``), compared
+    for :attr:`Takeover.identical`. Never raises."""
     result, used = Takeover(), 0
     me = os.path.realpath(prefix)
     for donor in dict.fromkeys(os.path.realpath(d) for d in donors):
         if used >= MAX_DONORS or donor == me:
             continue
-        shared = [rel for rel in _listed(donor) if os.path.isdir(os.path.dirname(os.path.join(me, rel)))]
+        listed = _listed(donor)
+        shared = [rel for rel in listed if os.path.isdir(os.path.dirname(os.path.join(me, rel)))]
         if not shared:  # no list, or another Python version: costs one read, not a donor slot
             continue
         used += 1
-        missing, kernel_covered = 0, False
+        missing, unlike, kernel_covered = 0, len(listed) - len(shared), False
         for rel in shared:
-            n, m = link_pycache(os.path.join(donor, rel), os.path.join(me, rel))
+            n, m, u = link_pycache(os.path.join(donor, rel), os.path.join(me, rel))
             result.linked += n
             missing += m
+            unlike += u
             kernel_covered = kernel_covered or rel.endswith(KERNEL_PYCACHE)
         # ipykernel's own folder must be among them: a donor of another Python version
         # (lib/python3.12/...) shares no folder at all, which is not "nothing missing".
         if missing == 0 and kernel_covered and not result.complete:
             result.complete = True  # the donor's list is what a kernel start loads here too
             record_pycache(prefix, [os.path.join(me, rel) for rel in shared if os.path.isdir(os.path.join(me, rel))])
+        if missing == 0 and kernel_covered and unlike == 0 and \
+                _same_file(os.path.join(donor, interpreter), os.path.join(me, interpreter)):
+            result.identical = True
+            break  # nothing more to take over or to prove
     return result

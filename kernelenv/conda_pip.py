@@ -23,7 +23,7 @@ from .errors import BuildError
 from .layout import python_in
 from .parsers.condalock import LockedPackage
 from .progress import Reporter
-from .uvtool import run_uv
+from .uvtool import run_uv, run_uv_cache_first
 
 
 _EDITABLE_VCS = re.compile(r"^(?:-e|--editable)[\s=]+(?P<url>(?:git|hg|svn|bzr)\+[^#\s]+)#egg=(?P<name>[A-Za-z0-9_.-]+)")
@@ -74,15 +74,27 @@ def install_pip(prefix: Path, lines: list[str], cwd: Path, reporter: Reporter) -
            step="pip", cwd=cwd, error="Installing the pip: section with uv failed")
 
 
-def install_locked_pip(prefix: Path, packages: list[LockedPackage], reporter: Reporter) -> None:
+def install_locked_pip(prefix: Path, packages: list[LockedPackage], reporter: Reporter,
+                       extra: list[str] | None = None) -> None:
     """Install exactly the locked pip entries (URL and hash, ``--no-deps``) into the prefix.
+
+    Args:
+        prefix: the conda prefix.
+        packages: the lock's ``manager: pip`` entries for this platform.
+        reporter: progress (step ``pip``).
+        extra: requirements kernelenv adds in the same uv call (``pip==X``, pinned per lock by
+            :func:`kernelenv.kernelpins.pinned_extras`): they carry no hash, so uv is not given
+            ``--require-hashes`` then; it still checks every hash the lock gives (uv's default
+            ``--verify-hashes``).
 
     Raises:
         BuildError: uv failed (step ``pip``).
     """
-    if not packages:
+    extra = list(extra or [])
+    if not packages and not extra:
         return
-    reporter.step("pip", 0.75, f"Installing {len(packages)} locked pip package(s) with uv")
+    reporter.step("pip", 0.75, f"Installing {len(packages)} locked pip package(s) with uv"
+                  + (f", and {' '.join(extra)}" if extra else ""))
     with tempfile.TemporaryDirectory(prefix="kernelenv-pip-") as d:
         req = Path(d) / "locked.txt"
         rows = []
@@ -92,11 +104,12 @@ def install_locked_pip(prefix: Path, packages: list[LockedPackage], reporter: Re
             if hashed:
                 row += f" --hash=sha256:{p.sha256}"
             rows.append(row)
-        req.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        req.write_text("\n".join(rows + extra) + "\n", encoding="utf-8")
         args = ["pip", "install", "--python", str(python_in(prefix, "conda")), "--no-deps", "-r", str(req)]
-        if hashed:
+        if hashed and packages and not extra:
             args.append("--require-hashes")
-        run_uv(args, reporter, step="pip", error="Installing the locked pip packages with uv failed")
+        run_uv_cache_first(args, reporter, step="pip", what="the locked pip packages",
+                           error="Installing the locked pip packages with uv failed")
 
 
 def lock_pip(lines: list[str], cwd: Path, platform: str, python_version: str,

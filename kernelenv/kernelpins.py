@@ -26,6 +26,42 @@ from .uvtool import run_uv
 _EXACT_PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}==[A-Za-z0-9][A-Za-z0-9.+!_-]{0,100}\Z")
 
 
+def pinned_extras(project: Project, extra: list[str], from_lock: bool) -> tuple[list[str], str | None]:
+    """The requirements that add ``extra`` to an env being built, and the lock digest to
+    record their versions against.
+
+    Args:
+        project: the project (its lock and state file; ``project.environment`` selects a pixi
+            environment's state).
+        extra: distribution names to add (``["ipykernel"]``, ``["pip"]`` or both).
+        from_lock: the env is built from ``project.lock``.
+
+    Returns:
+        ``(requirements, digest)``: the ``name==version`` pins recorded for this lock when
+        there are (``digest`` is then ``None``: nothing new to record), else ``extra`` itself
+        and, built from a lock, the lock's sha256 digest for :func:`record_pins`.
+    """
+    from .hashing import file_digest
+    from .state import read_state
+
+    digest = file_digest(project.lock) if from_lock and project.lock is not None else None
+    recorded = (read_state(project.root, project.environment) or {}).get("kernel_pins") or {}
+    pins = recorded.get("pins") if digest and recorded.get("lock") == digest else None
+    if isinstance(pins, list) and pins and all(isinstance(p, str) and _EXACT_PIN.match(p) for p in pins):
+        return list(pins), None
+    return list(extra), digest
+
+
+def record_pins(project: Project, digest: str, before: dict[str, str], after: dict[str, str]) -> None:
+    """Record, against lock digest ``digest``, the ``name==version`` of every distribution
+    the extras' install added or changed (``before``/``after``: ``{normalized name: version}``
+    of the env around that install), so later builds from the same lock install exactly them."""
+    from .state import update_state
+
+    new = sorted(f"{n}=={v}" for n, v in after.items() if before.get(n) != v)
+    update_state(project.root, environment=project.environment, kernel_pins={"lock": digest, "pins": new})
+
+
 def install_kernel_extras(project: Project, prefix: Path, python: Path, extra: list[str],
                           installed: dict[str, str], read_installed: Callable[[Path], dict[str, str]],
                           from_lock: bool, reporter: Reporter) -> None:
@@ -40,32 +76,23 @@ def install_kernel_extras(project: Project, prefix: Path, python: Path, extra: l
         installed: ``{normalized name: version}`` in the env before this step.
         read_installed: reads that mapping again after the install (the backend's ``installed``).
         from_lock: the env is built from ``project.lock``: reuse / record the pins against
-            the lock's sha256 digest.
+            the lock's sha256 digest (:func:`pinned_extras`).
         reporter: progress (step ``install``).
 
     Raises:
         BuildError: uv failed (step ``install``), with uv's last line.
     """
-    from .hashing import file_digest
-    from .state import read_state, update_state
-
     what = " and ".join(extra)
-    digest = file_digest(project.lock) if from_lock and project.lock is not None else None
-    recorded = (read_state(project.root, project.environment) or {}).get("kernel_pins") or {}
-    pins = recorded.get("pins") if digest and recorded.get("lock") == digest else None
-    if isinstance(pins, list) and pins and all(isinstance(p, str) and _EXACT_PIN.match(p) for p in pins):
+    requirements, digest = pinned_extras(project, extra, from_lock)
+    if requirements != extra:
         reporter.step("install", 0.8, f"Adding {what} at the versions pinned for this lock")
-        run_uv(["pip", "install", "--python", str(python), *pins], reporter,
-               step="install", error=f"installing {what} failed")
-        return
-    reporter.step("install", 0.8, f"Adding {what}"
-                  + (" (the project does not declare ipykernel)" if "ipykernel" in extra else ""))
-    run_uv(["pip", "install", "--python", str(python), *extra], reporter,
+    else:
+        reporter.step("install", 0.8, f"Adding {what}"
+                      + (" (the project does not declare ipykernel)" if "ipykernel" in extra else ""))
+    run_uv(["pip", "install", "--python", str(python), *requirements], reporter,
            step="install", error=f"installing {what} failed")
     if digest:
-        now = read_installed(prefix)
-        new = sorted(f"{n}=={v}" for n, v in now.items() if installed.get(n) != v)
-        update_state(project.root, environment=project.environment, kernel_pins={"lock": digest, "pins": new})
+        record_pins(project, digest, installed, read_installed(prefix))
 
 
-__all__ = ["install_kernel_extras"]
+__all__ = ["install_kernel_extras", "pinned_extras", "record_pins"]

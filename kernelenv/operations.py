@@ -1,7 +1,9 @@
 """create / lock / rebuild / remove: the same safe sequence for every backend.
 
 A build goes into a new folder ``.kernelenv/envs/<build-id>``; only when it is complete
-and its interpreter imports ipykernel does the live link switch to it (one
+and its interpreter imports ipykernel (or, where ipykernel and all it imports are the very
+files of an earlier env whose check imported them, starts and finds ipykernel) does the live
+link switch to it (one
 ``os.replace``), the state file get written and the kernel get registered. Any
 failure, cancel or kill before that leaves the previous env, its link and its kernel
 untouched; the half-built folder is deleted then or at the next operation.
@@ -15,6 +17,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .backends import Builder, get_builder
 from .errors import BuildError, EnvFileError, KernelenvError
@@ -26,6 +29,9 @@ from .model import FileRole, Project, Status, StatusReport
 from .progress import Reporter
 from .state import lock_outdated, project_status, read_state, record_build, record_lock, update_state, write_state
 from .uvtool import clean_env
+
+if TYPE_CHECKING:
+    from .bytecode import Takeover
 
 
 def _check_parse_errors(project: Project) -> None:
@@ -80,8 +86,18 @@ for name in {KERNEL_START_MODULES!r}:
 print('%d.%d.%d' % sys.version_info[:3])
 """ + _LIST_PYCACHE
 
+#: The check of an env whose kernel files are those of an env that imported them
+#: (:attr:`kernelenv.bytecode.Takeover.identical`): the interpreter starts (site, .pth files)
+#: and finds ipykernel; prints where, then the version.
+_PROVEN_CODE = """import sys, importlib.util
+spec = importlib.util.find_spec('ipykernel')
+print('origin', spec.origin if spec is not None else '')
+print('%d.%d.%d' % sys.version_info[:3])
+"""
 
-def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: bool = True) -> str:
+
+def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: bool = True,
+            proven: bool = False) -> str:
     """Run the new env's Python once: it must import ipykernel. Returns its version.
 
     With ``prefix`` (the env folder being built), when the check imported what a kernel start
@@ -99,6 +115,14 @@ def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: 
     writing is on, the first kernel start writes it and the check stays minimal. Issue 15;
     bench/bench_all.py measures both.
 
+    ``proven`` (with ``prefix``): the env runs the same interpreter file as an earlier env
+    kernelenv built and checked, and every module that env's kernel start loaded from its
+    folder is the very same file (one inode: hard links from one cache entry) at the same
+    place here (:attr:`kernelenv.bytecode.Takeover.identical`). Importing those files again
+    would prove nothing new, so the check runs the interpreter (its ``site`` start, any
+    ``.pth`` file) and requires ipykernel to be found inside ``prefix``; anything else falls
+    back to the import.
+
     Raises:
         BuildError: the interpreter does not run or cannot import ipykernel.
     """
@@ -108,6 +132,27 @@ def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: 
     if env.pop("PYTHONDONTWRITEBYTECODE", None):
         env.pop("PYTHONPYCACHEPREFIX", None)  # the .pyc files go beside the env's sources, where kernels look
         code = _WARM_CODE if warm else _CHECK_CODE
+    if proven and prefix is not None:
+        lines = _run_check(python, _PROVEN_CODE, env)
+        origin = next((ln[len("origin "):] for ln in lines if ln.startswith("origin ")), "")
+        if origin and os.path.realpath(origin).startswith(os.path.realpath(prefix) + os.sep):
+            return lines[-1]
+        reporter.log(f"ipykernel is not where the earlier env had it ({origin or 'not found'}): importing it")
+    lines = _run_check(python, code, env)
+    if prefix is not None and code is _WARM_CODE:  # a list of what a whole kernel start loads
+        from .bytecode import record_pycache
+
+        record_pycache(prefix, [ln[len("pycache "):] for ln in lines if ln.startswith("pycache ")])
+    versions = [ln for ln in lines if not ln.startswith("pycache ")]
+    return versions[-1] if versions else ""
+
+
+def _run_check(python: Path, code: str, env: dict[str, str]) -> list[str]:
+    """Run ``code`` with the new env's interpreter; its output lines.
+
+    Raises:
+        BuildError: it did not run or exited non-zero (step ``verify``, with its stderr).
+    """
     try:
         out = subprocess.run(
             [str(python), "-c", code],
@@ -118,13 +163,7 @@ def _verify(python: Path, reporter: Reporter, prefix: Path | None = None, warm: 
     if out.returncode != 0:
         raise BuildError("verify", "The new env cannot import ipykernel; it was not switched in.",
                          out.stderr[-2000:])
-    lines = out.stdout.strip().splitlines()
-    if prefix is not None and code is _WARM_CODE:  # a list of what a whole kernel start loads
-        from .bytecode import record_pycache
-
-        record_pycache(prefix, [ln[len("pycache "):] for ln in lines if ln.startswith("pycache ")])
-    versions = [ln for ln in lines if not ln.startswith("pycache ")]
-    return versions[-1] if versions else ""
+    return out.stdout.strip().splitlines()
 
 
 def _remember_lock_checked(project: Project) -> None:
@@ -180,10 +219,11 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
         builder.build(project, build_dir, interpreter=interpreter, from_lock=from_lock,
                       reporter=reporter, strip_builds=strip_builds)
         reporter.check_cancelled()
-        warm = not _take_over_bytecode(project, build_dir, builder.env_kind, reporter)
+        took = _take_over_bytecode(project, build_dir, builder.env_kind, reporter)
         no_python = builder.env_kind == "conda" and not python_in(build_dir, "conda").exists()
         version = _verify_kernels(build_dir, reporter) if no_python else \
-            _verify(python_in(build_dir, builder.env_kind), reporter, prefix=build_dir, warm=warm)
+            _verify(python_in(build_dir, builder.env_kind), reporter, prefix=build_dir, warm=not took.complete,
+                    proven=took.identical)
         installed = builder.installed(build_dir)
         reporter.check_cancelled()
     except BaseException:
@@ -217,20 +257,23 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
     return project_status(project, check_lock=False)
 
 
-def _take_over_bytecode(project: Project, build_dir: Path, env_kind: str, reporter: Reporter) -> bool:
+def _take_over_bytecode(project: Project, build_dir: Path, env_kind: str, reporter: Reporter) -> Takeover:
     """Link in the bytecode of the env being replaced and of other projects' envs
-    (:mod:`kernelenv.bytecode`), so the check below compiles only what is new. Returns whether
-    every module a kernel start loads got its bytecode that way."""
+    (:mod:`kernelenv.bytecode`), so the check below compiles only what is new. Returns what
+    was taken over: whether every module a kernel start loads got its bytecode that way, and
+    whether they are all the very files an earlier env's check already imported."""
     from .bytecode import reuse_bytecode
     from .inventory import live_env_folders
 
     current = link_target(live_link(project.root, env_kind, project.environment))
     donors = ([current] if current is not None else []) + live_env_folders()
-    took = reuse_bytecode(build_dir, donors)
-    if took.linked:
+    took = reuse_bytecode(build_dir, donors, python_in(build_dir, env_kind).relative_to(build_dir).as_posix())
+    if took.linked or took.identical:
         reporter.log(f"Reused the compiled bytecode of {took.linked} modules from earlier envs"
-                     + (" (all a kernel start loads)" if took.complete else ""))
-    return took.complete
+                     + (" (all a kernel start loads)" if took.complete else "")
+                     + ("; ipykernel and all it imports are the same files as in an env that ran it"
+                        if took.identical else ""))
+    return took
 
 
 def _record_history(project: Project, build_dir: Path, env_kind: str, from_lock: bool,

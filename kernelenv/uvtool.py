@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from .errors import BackendUnavailableError
+from .errors import BackendUnavailableError, BuildError
 from .progress import Reporter
 from .proc import run
 
@@ -65,3 +65,27 @@ def run_uv(args: Sequence[str | os.PathLike[str]], reporter: Reporter, *, step: 
         CancelledError: cancelled.
     """
     return run([uv_bin(), *args], reporter, step=step, cwd=cwd, env=env or uv_env(), error=error)
+
+
+def run_uv_cache_first(args: Sequence[str | os.PathLike[str]], reporter: Reporter, *, step: str,
+                       what: str, cwd: Path | None = None, error: str | None = None) -> str:
+    """Install exactly pinned files (a lock's URLs and hashes) out of uv's cache when it holds
+    them all (``--offline``), else online.
+
+    uv (0.13) revalidates the cached response of every URL requirement with the index on each
+    online install, which costs a round trip per file (seconds where the index is slow) and
+    fails with no network although the cache holds every file. A lock's files never change
+    (their hashes are checked either way), so asking the cache first makes a rebuild fast,
+    work offline, and hard-link the same files as the last build (whose bytecode is then
+    reused, :mod:`kernelenv.bytecode`). ``what``: the files, for the log line when some are
+    not cached. Only for exact pins: a spec's open ranges must be resolved online.
+
+    Raises:
+        BuildError: the online install failed too.
+        CancelledError: cancelled.
+    """
+    try:
+        return run_uv([*args, "--offline"], reporter, step=step, cwd=cwd, error=error)
+    except BuildError:
+        reporter.log(f"Not every file of {what} is in uv's cache: installing online")
+        return run_uv(args, reporter, step=step, cwd=cwd, error=error)

@@ -37,7 +37,7 @@ from ..conda_pip import install_locked_pip, install_pip, lock_pip
 from ..conda_request import CondaRequest, is_pixi, lock_platforms_for, read_request
 from ..errors import BuildError, CancelledError, EnvFileError
 from ..interpreters import Interpreter
-from ..kernelpins import install_kernel_extras
+from ..kernelpins import install_kernel_extras, pinned_extras, record_pins
 from ..layout import python_in
 from ..model import Project
 from ..parsers.condalock import LockedPackage, is_explicit_lock, read_conda_lock, read_explicit, write_conda_lock
@@ -156,7 +156,12 @@ class RattlerBuilder(Builder):
         else:
             self._build_from_spec(project, prefix, reporter, strip_builds)
         reporter.check_cancelled()
-        self._add_pip(project, prefix, locked, reporter)
+        self._add_pip(project, prefix, locked, reporter)  # when the pip step above did not add it
+
+    def _needs_pip(self, conda_names: set[str]) -> bool:
+        """Whether pip is to be added to a prefix of these conda packages (normalized names):
+        it has python and no pip (see :meth:`_add_pip`)."""
+        return self.adds_pip and "python" in conda_names and "pip" not in conda_names
 
     def _add_pip(self, project: Project, prefix: Path, from_lock: bool, reporter: Reporter) -> None:
         """pip, when the prefix has python but no pip (conda adds it with python by default,
@@ -203,6 +208,8 @@ class RattlerBuilder(Builder):
         reporter.check_cancelled()
         self._install(records, prefix, reporter)
         reporter.check_cancelled()
+        if pip and self._needs_pip({r.name.normalized for r in records}):
+            pip = [*pip, "pip"]  # in the same uv call as the spec's pip: entries (issue 15)
         install_pip(prefix, pip, req.pip_cwd or req.source.parent, reporter)
 
     def _with_ipykernel(self, req: CondaRequest, channels: list[str], platform: str, gateway: Any,
@@ -340,7 +347,14 @@ class RattlerBuilder(Builder):
                              "it locks) and then `kernelenv rebuild`.")
         self._install(records, prefix, reporter)
         reporter.check_cancelled()
-        install_locked_pip(prefix, pip, reporter)
+        conda_names = {normalize(r.name.normalized) for r in records}
+        extra, digest = ([], None)
+        if pip and self._needs_pip(conda_names) and "pip" not in names:
+            # pip in the same uv call as the locked packages, pinned per lock (kernelenv.kernelpins)
+            extra, digest = pinned_extras(project, ["pip"], from_lock=True)
+        install_locked_pip(prefix, pip, reporter, extra=extra)
+        if digest:  # pip has no dependencies: its version is the pin
+            record_pins(project, digest, {}, {n: v for n, v in self.installed(prefix).items() if n == "pip"})
         reporter.step("verify-lock", 0.85, "Checking conda-meta matches the lock")
         check_matches_lock(prefix, records, project.lock)
 

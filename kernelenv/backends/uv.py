@@ -39,7 +39,7 @@ from ..kernelpins import install_kernel_extras
 from ..layout import ensure_state_dir, python_dists, python_in
 from ..model import FileRole, Project
 from ..progress import Reporter
-from ..uvtool import run_uv, uv_env
+from ..uvtool import run_uv, run_uv_cache_first, uv_env
 from .base import Builder
 
 try:  # Python 3.11+
@@ -143,17 +143,11 @@ class UvBuilder(Builder):
                    error=f"installing from {lock} failed")
             return set(self.locked_packages(project) or {})
         if name.startswith("pylock.") and name.endswith(".toml"):
-            args = ["pip", "sync", "--python", str(python), str(lock)]
-            try:
-                # uv (0.13) fetches a pylock.toml's URL wheels again on every online install even
-                # when its cache holds them: ask the cache first, so a rebuild from an unchanged
-                # lock downloads nothing, works offline and hard-links the same files as the last
-                # build (their bytecode is reused, kernelenv.bytecode).
-                run_uv([*args, "--offline"], reporter, step="install", cwd=project.root,
-                       error=f"installing from {lock} out of uv's cache failed")
-            except BuildError:
-                reporter.log(f"Not every file of {name} is in uv's cache: installing it online")
-                run_uv(args, reporter, step="install", cwd=project.root, error=f"installing from {lock} failed")
+            # (uv 0.13 fetches a pylock.toml's URL wheels again on every online install even
+            # when its cache holds them; from the cache a rebuild of an unchanged lock downloads
+            # nothing and works offline.)
+            run_uv_cache_first(["pip", "sync", "--python", str(python), str(lock)], reporter, step="install",
+                               what=name, cwd=project.root, error=f"installing from {lock} failed")
             return set(self.locked_packages(project) or {})
         if name in PIN_LOCKS:
             # The project's own tool says what its install would install here (markers of

@@ -73,6 +73,77 @@ def test_only_pyc_of_the_very_same_source_file_is_linked(tmp_path: Path) -> None
     assert (took.linked, took.complete) == (0, False)
 
 
+def _env_like(donor: Path, new: Path, modules: list[str]) -> None:
+    """``new``: an env folder holding ``modules`` (paths relative to the env) as hard links
+    of ``donor``'s, and its ``bin/python`` as the donor's interpreter file."""
+    for rel in ["bin/python", *modules]:
+        (new / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.link(donor / rel, new / rel)
+
+
+def test_identical_only_when_every_module_the_donor_ran_is_the_same_file(tmp_path: Path) -> None:
+    """`identical` (the check then only starts the interpreter, kernelenv.operations._verify)
+    needs the donor's interpreter file and every module its kernel start loaded, as the very
+    same files; a module the new env lacks or holds as another file, or another interpreter,
+    leaves the full import check in place."""
+    donor = tmp_path / "donor"
+    kernel = "lib/python3.99/site-packages/ipykernel"
+    modules = [f"{kernel}/kernelapp.py", "lib/python3.99/site-packages/zmq/sugar.py",
+               "lib/python3.99/site-packages/zmq/error.py"]
+    (donor / "bin").mkdir(parents=True)
+    (donor / "bin" / "python").write_text("interpreter")
+    for rel in modules:
+        (donor / rel).parent.mkdir(parents=True, exist_ok=True)
+        (donor / rel).write_text(f"# {rel}\n")
+        cache = donor / Path(rel).parent / "__pycache__"
+        cache.mkdir(exist_ok=True)
+        (cache / f"{Path(rel).stem}.{TAG}.pyc").write_bytes(b"pyc")
+    record_pycache(donor, sorted({str(donor / Path(rel).parent / "__pycache__") for rel in modules}))
+
+    same = tmp_path / "same"
+    _env_like(donor, same, modules)
+    took = reuse_bytecode(same, [donor])
+    assert (took.linked, took.complete, took.identical) == (3, True, True)
+
+    lacking = tmp_path / "lacking"  # zmq/error.py absent: importing ipykernel could fail there
+    _env_like(donor, lacking, modules[:2])
+    took = reuse_bytecode(lacking, [donor])
+    assert (took.complete, took.identical) == (True, False)
+
+    edited = tmp_path / "edited"  # zmq/error.py another file with its own bytecode
+    _env_like(donor, edited, modules[:2])
+    (edited / modules[2]).write_text("raise ImportError\n")
+    (edited / Path(modules[2]).parent / "__pycache__").mkdir(exist_ok=True)
+    (edited / Path(modules[2]).parent / "__pycache__" / f"error.{TAG}.pyc").write_bytes(b"own")
+    took = reuse_bytecode(edited, [donor])
+    assert (took.complete, took.identical) == (True, False)
+
+    other_interpreter = tmp_path / "other-interpreter"
+    _env_like(donor, other_interpreter, modules)
+    (other_interpreter / "bin" / "python").unlink()
+    (other_interpreter / "bin" / "python").write_text("interpreter")
+    took = reuse_bytecode(other_interpreter, [donor])
+    assert (took.complete, took.identical) == (True, False)
+
+
+def test_proven_check_still_requires_ipykernel_in_the_env(tmp_path: Path) -> None:
+    """The short check of an `identical` env finds ipykernel inside the env; where it does not
+    (here a venv without it), the full import runs and the build is refused."""
+    from kernelenv.errors import BuildError
+    from kernelenv.operations import _verify
+    from kernelenv.progress import Reporter
+    from kernelenv.uvtool import uv_bin
+
+    venv = tmp_path / "venv"
+    subprocess.run([uv_bin(), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    logs: list[str] = []
+    reporter = Reporter(on_log=logs.append)
+    with pytest.raises(BuildError) as err:
+        _verify(venv / "bin" / "python", reporter, prefix=venv, proven=True)
+    assert "cannot import ipykernel" in str(err.value)
+    assert any("importing it" in line for line in logs), logs
+
+
 @pytest.mark.e2e
 def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -> None:
     """Where PYTHONDONTWRITEBYTECODE is set, the first build compiles what a kernel start
@@ -84,6 +155,8 @@ def test_second_project_and_rebuild_share_the_kernels_bytecode(tmp_path: Path) -
              requirements_project_at(tmp_path, "second", "six\n", command=None)]
     proc = run_cli("create", "-v", str(roots[1]), env=env)
     assert "(all a kernel start loads)" in proc.stderr, proc.stderr
+    # the same packages from the same uv cache: the check only starts the interpreter
+    assert "are the same files as in an env that ran it" in proc.stderr, proc.stderr
 
     def kernelapp_pyc(root: Path) -> Path:
         [sp] = site_packages(link_target(root / ".venv"))
