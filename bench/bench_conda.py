@@ -13,7 +13,9 @@ overhead, not downloads:
   ipykernel, switches the live link, writes its state and registers the kernel);
 * rebuild from the lock: ``kernelenv.api.rebuild`` (from conda-lock.yml) vs raw
   ``rattler.install`` of the same records + ``uv pip install --no-deps`` of the locked
-  wheels.
+  wheels; and the same raw calls with uv's ``--offline``, which is how kernelenv installs
+  a lock's pip files when uv's cache holds them all (uv revalidates each cached URL
+  wheel with the index on an online install).
 
 Also prints ``kernelenv.api.status`` on the up-to-date env (no solver, no Python run).
 """
@@ -69,12 +71,12 @@ def main() -> None:
         subprocess.run([uv, "pip", "install", "-q", "--python", str(prefix / "bin/python"), *PIP],
                        check=True, env=uv_env())
 
-    def raw_rebuild(prefix: Path, lock: Path) -> None:
+    def raw_rebuild(prefix: Path, lock: Path, *offline: str) -> None:
         records, pip = locked_records(lock, plat)
         asyncio.run(rattler.install(records, prefix, show_progress=False))
         req = prefix.parent / f"{prefix.name}-locked.txt"
         req.write_text("".join(f"{p.name} @ {p.url} --hash=sha256:{p.sha256}\n" for p in pip))
-        subprocess.run([uv, "pip", "install", "-q", "--no-deps", "--require-hashes", "--python",
+        subprocess.run([uv, "pip", "install", "-q", "--no-deps", "--require-hashes", *offline, "--python",
                         str(prefix / "bin/python"), "-r", str(req)], check=True, env=uv_env())
 
     # Warm every cache once (and make the lock the rebuild rows use).
@@ -87,7 +89,7 @@ def main() -> None:
 
     rows: dict[str, list[float]] = {k: [] for k in (
         "kernelenv create", "raw rattler solve+install + uv pip", "kernelenv rebuild (conda-lock)",
-        "raw rattler install + uv pip (lock)", "kernelenv status (ready)")}
+        "raw rattler install + uv pip (lock)", "raw, uv pip --offline (lock)", "kernelenv status (ready)")}
     for i in range(args.repeat):
         root = work / f"p{i}"
         write_env(root, channel, specs, PIP[:1], name=f"bench{i}")
@@ -107,6 +109,9 @@ def main() -> None:
         t = time.perf_counter()
         raw_rebuild(work / f"rawlock{i}", lock)
         rows["raw rattler install + uv pip (lock)"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        raw_rebuild(work / f"rawoffline{i}", lock, "--offline")
+        rows["raw, uv pip --offline (lock)"].append(time.perf_counter() - t)
 
         statuses = []
         for _ in range(5):
@@ -119,12 +124,14 @@ def main() -> None:
     ratio = {"kernelenv create": med["kernelenv create"] / med["raw rattler solve+install + uv pip"],
              "kernelenv rebuild (conda-lock)": med["kernelenv rebuild (conda-lock)"]
              / med["raw rattler install + uv pip (lock)"]}
+    offline = med["kernelenv rebuild (conda-lock)"] / med["raw, uv pip --offline (lock)"]
     print(f"conda env on a local file:// channel ({len(specs)} conda specs + {len(PIP)} pip lines), "
           f"{args.repeat} runs, warm caches, Python {sys.version.split()[0]}")
     print(f"{'what':<38} {'median s':>9} {'min s':>7} {'vs raw':>8}")
     for name, vals in rows.items():
         r = f"{ratio[name]:>7.2f}x" if name in ratio else f"{'':>8}"
         print(f"{name:<38} {med[name]:>9.3f} {min(vals):>7.3f} {r}")
+    print(f"kernelenv rebuild vs raw with uv pip --offline: {offline:.2f}x")
     shutil.rmtree(work, ignore_errors=True)
 
 
