@@ -16,6 +16,8 @@ before and after the row and whether bytecode was on for kernelenv's own modules
   20,000-file tree, from the answer cache and computed;
 * ``create``: ``kernelenv create`` of the in-repo fixture ``binder-examples__requirements``
   vs ``uv venv`` + ``uv pip install -r requirements.txt ipykernel pip`` into a new folder;
+  and the first ``kernelenv status`` right after each create (the answer the build left in
+  the answer cache) vs ``python -c pass``;
 * ``rebuild``: ``kernelenv rebuild`` of that project vs the same raw uv calls;
 * ``kernel``: the first kernel start (jupyter_client, start to ``kernel_info`` reply) after
   ``kernelenv create`` vs a warm start of the same kernel, both with
@@ -182,15 +184,20 @@ class Bench:
         python = self._python()
         self._raw_uv(self.work / "warm-uv", python)  # warm uv's cache
         l0 = _load()
-        ours, base, base_bc = [], [], []
+        ours, base, base_bc, first_status, start = [], [], [], [], []
         for i in range(self.repeat):
-            ours.append(_run([*self.ke, "create", str(self.project(f"c{i}"))], self.env))
+            proj = self.project(f"c{i}")
+            ours.append(_run([*self.ke, "create", str(proj)], self.env))
+            first_status.append(_run([*self.cli, "status", str(proj)], self.env))  # within the racy window
+            start.append(_run([sys.executable, "-c", "pass"], self.env))
             base.append(self._raw_uv(self.work / f"uv{i}", python))
             base_bc.append(self._raw_uv(self.work / f"uvbc{i}", python, compile_bytecode=True))
         self.row("`kernelenv create`, 44-package requirements (incl. verify + kernel bytecode)", ours,
                  "`uv venv` + `uv pip install`", base, (l0, _load()))
         self.row("`kernelenv create`, same runs", ours,
                  "`uv venv` + `uv pip install --compile-bytecode`", base_bc, (l0, _load()))
+        self.row("first `kernelenv status` right after each `kernelenv create` (the answer the build left)",
+                 first_status, "`python -c pass`", start, (l0, _load()))
         writing = {k: v for k, v in self.env.items() if k != "PYTHONDONTWRITEBYTECODE"}
         l0 = _load()
         ours, base = [], []

@@ -9,16 +9,24 @@ next identical command answers from this file after re-``stat``-ing those paths,
 nothing but builtins.
 
 The rule is git's for its index (Documentation/technical/racy-git.txt): a stored answer is
-used only while every watched path still has the same stamp (file type, size, ``st_mtime_ns``,
-``st_ctime_ns``, inode; or is still absent), and an answer is stored only when none of those
-stamps is within :data:`RACY_SECONDS` of the moment it was computed, since a change made in
-the same clock tick (2 s on FAT) as the ``stat`` would otherwise look like no change. Whether
-an operation holds a project's lock is probed on every ``status`` call (never cached).
+used while every watched path still has the same stamp (file type, size, ``st_mtime_ns``,
+``st_ctime_ns``, inode; or is still absent). For ``status`` each path also keeps a check value
+(:func:`check_value`: a folder's sorted names, a small file's BLAKE2 digest, a link's target),
+and a path whose stamp changed still holds when its check value did not (a notebook saved
+beside the env files, which renames a temporary file in the folder; ``touch``; a checkout of
+the same content); the entry then gets the new stamps. A stamp within :data:`RACY_SECONDS` of
+the moment the answer was computed is "racy" (a change made in the same clock tick, 2 s on
+FAT, as the ``stat`` would look like no change): such a path is compared by its check value
+on every lookup, and an answer with a racy path that has none (a large file modified just
+now) is not stored. So the answer a build leaves (``create``, ``rebuild``, ``add`` ... store
+it, :func:`kernelenv.cli.prime_status`) is usable at once. Whether an operation holds a
+project's lock is probed on every ``status`` call (never cached).
 
 What is watched (:func:`watched_paths`, per project): each folder from the queried one up to
 the project folder; in every folder above, up to the filesystem root, its ``pyproject.toml``
-(uv workspaces), ``pyvenv.cfg`` and ``conda-meta`` (a project inside an env); every file in
-the project folder, ``binder/`` and ``.binder/``; the project's env files; its ``.kernelenv``
+(uv workspaces), ``pyvenv.cfg`` and ``conda-meta`` (a project inside an env); the project
+folder's entries and what detection reads there (env files, the other files it examined,
+``binder/`` and ``.binder/`` with their files); the project's env files; its ``.kernelenv``
 state, failure and lock files; the live env link, its target, interpreter, ``lib``,
 ``site-packages`` and ``conda-meta`` folders (the drift check); and each Jupyter kernels
 folder with the kernelspec of the project's kernel name. For ``detect``, also every folder
@@ -51,7 +59,9 @@ if TYPE_CHECKING:
 #: Stamps closer than this to the moment an answer was computed make it unsafe to store (s).
 RACY_SECONDS = 2.0
 #: Bump when the entry layout or the status/detect rules change.
-FORMAT = 1
+FORMAT = 2
+#: Largest file compared by content (bytes) when its stamp changed or is racy.
+MAX_CHECK_BYTES = 1 << 20
 #: Largest entry read (bytes); anything bigger is ignored.
 MAX_BYTES = 8 << 20
 #: The commands answered, and the flags each may carry (anything else is computed).
@@ -107,6 +117,35 @@ def stamp(path: str, *, follow: bool = True) -> tuple[int, ...] | None:
     except (OSError, ValueError):
         return None
     return (st.st_mode >> 12, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def check_value(path: str, follow: bool, st: tuple[int, ...] | None) -> bytes | str | None:
+    """What of ``path`` (stamp ``st``, from :func:`stamp`) an answer depends on, comparable
+    when the stamp changed: a folder's sorted entry names (its stamp changes with any entry
+    added, removed or renamed), a regular file's BLAKE2b digest (up to
+    :data:`MAX_CHECK_BYTES`), a link's target (``follow=False``); ``None`` when there is none
+    (absent, larger, unreadable, or another type): then only the stamp can tell."""
+    if st is None:
+        return None
+    kind = st[0]
+    try:
+        if kind == 0o04:  # S_IFDIR >> 12
+            return "\0".join(sorted(os.listdir(path)))
+        if kind == 0o12 and not follow:  # S_IFLNK >> 12
+            return os.readlink(path)
+        if kind == 0o10 and st[1] <= MAX_CHECK_BYTES:  # S_IFREG >> 12
+            from hashlib import blake2b
+
+            with open(path, "rb") as f:
+                return blake2b(f.read(MAX_CHECK_BYTES + 1)).digest()
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _racy(st: tuple[int, ...] | None, since: float) -> bool:
+    """Whether stamp ``st`` is within :data:`RACY_SECONDS` before time ``since`` or after it."""
+    return st is not None and max(st[2], st[3]) >= int((since - RACY_SECONDS) * 1e9)
 
 
 def _code_stamp() -> tuple[int, int]:
@@ -181,12 +220,28 @@ def _lookup(argv: list[str]) -> tuple[str, int] | None:
         return None
     if key != _key(command, root, flags):
         return None
-    for p, follow, st in watched:
-        if stamp(p, follow=follow) != st:
+    changed = False
+    for i, (p, follow, st, check, racy) in enumerate(watched):
+        now = stamp(p, follow=follow)
+        if now == st and not racy:
+            continue
+        if check is None or now is None or st is None or now[0] != st[0] or \
+                check_value(p, follow, now) != check:
             return None
+        if now != st or not _racy(now, _time()):
+            watched[i] = (p, follow, now, check, _racy(now, _time()))
+            changed = True
     if any(_lock_held(r) for r in locks):
         return None
+    if changed:  # the same content under new stamps: keep them, so the next lookup is stat-only
+        _write(_entry_path(command, root, flags), (key, watched, output, code, locks))
     return output, code
+
+
+def _time() -> float:
+    import time
+
+    return time.time()
 
 
 def store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int, started: float,
@@ -195,8 +250,9 @@ def store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int
     :func:`parse_args` accepts) computed from ``paths`` (``(path, follow links)`` pairs)
     from time ``started`` (``time.time()`` when the computation began). ``locks``: lock files
     (:func:`kernelenv.locking.lock_file`) no operation may hold for the answer to hold (``status``). Stores nothing when
-    a stamp is within :data:`RACY_SECONDS` of ``started`` or a write fails; returns whether
-    it stored. Never raises."""
+    a stamp is within :data:`RACY_SECONDS` of ``started`` and the path has no check value
+    (:func:`check_value`; ``detect`` keeps none) or a write fails; returns whether it
+    stored. Never raises."""
     try:
         return _store(argv, paths, output, code, started, list(locks))
     except Exception:  # noqa: BLE001 - a cache problem must never break the command
@@ -210,17 +266,23 @@ def _store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: in
         return False
     command, path, flags = args
     root = os.path.realpath(path)
-    racy = int((started - RACY_SECONDS) * 1e9)
+    checked = command == "status"  # detect watches thousands of folders: stamps only
     watched = []
     for p, follow in dict.fromkeys(paths):
         st = stamp(p, follow=follow)
-        if st is not None and max(st[2], st[3]) >= racy:
+        check = check_value(p, follow, st) if checked else None
+        racy = _racy(st, started)
+        if racy and check is None:
             return False
-        watched.append((p, follow, st))
-    blob = marshal.dumps((_key(command, root, flags), watched, output, code, locks))
+        watched.append((p, follow, st, check, racy))
+    return _write(_entry_path(command, root, flags), (_key(command, root, flags), watched, output, code, locks))
+
+
+def _write(entry: str, value: tuple) -> bool:
+    """Write one entry atomically (a temporary file renamed over it); whether it was written."""
+    blob = marshal.dumps(value)
     if len(blob) > MAX_BYTES:
         return False
-    entry = _entry_path(command, root, flags)
     os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
     tmp = f"{entry}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
@@ -233,7 +295,9 @@ def watched_paths(query: Path, project: Project, kernel_name: str | None) -> lis
     """The ``(path, follow links)`` pairs the answer to ``status query`` for ``project`` was
     computed from (see the module docstring). Never raises: an unreadable folder is watched
     as itself."""
+    from .detect import read_paths
     from .failures import failure_file
+    from .folderscan import scan_folder
     from .kernels import kernel_dirs
     from .layout import link_target, live_link, python_in, site_packages, state_dir, state_file
     from .locking import lock_file
@@ -247,12 +311,10 @@ def watched_paths(query: Path, project: Project, kernel_name: str | None) -> lis
             out.append((str(d), True))
         # above: what makes the root a uv workspace member or puts it inside an env
         out += [(str(d / name), True) for name in ("pyproject.toml", "pyvenv.cfg", "conda-meta")]
-    for d in (root, root / "binder", root / ".binder"):
-        out.append((str(d), True))
-        try:
-            out += [(e.path, True) for e in os.scandir(d) if e.is_file()]
-        except OSError:
-            pass
+    # the project folder as detection reads it: its entries (a file added, removed or renamed),
+    # its env files and the others it examined, binder/ and .binder/ (not its notebooks: a
+    # notebook saved there leaves the folder's names as they were)
+    out += [(p, True) for p in read_paths(str(root), scan_folder(root, None, want_subdirs=False))]
     out += [(str(f.path), True) for f in project.files]
     sd = state_dir(root)
     out += [(str(sd), True), (str(state_file(root, project.environment)), True),

@@ -349,6 +349,17 @@ def cmd_status(args: argparse.Namespace) -> int:
         projects = _projects(args, many=True)
     else:
         projects = _projects(args, many=False)
+    statuses, rows, text = _status_rows(projects)
+    output = json.dumps(rows, indent=2) if args.json else (text or "No projects found.")
+    print(output)
+    code = status_exit_code(projects, statuses, check=getattr(args, "check", False))
+    if proj is not None and len(projects) == 1:
+        _remember_status(args, path, projects[0], statuses[0], rows[0], output, code, started)
+    return code
+
+
+def _status_rows(projects: list[Project]) -> tuple[list[Any], list[dict[str, Any]], str]:
+    """``(statuses, --json rows, text)`` of ``kernelenv status`` for ``projects``."""
     rows, lines = [], []
     statuses: list[Any] = []
     for p in projects:
@@ -363,12 +374,35 @@ def cmd_status(args: argparse.Namespace) -> int:
                      f" kernel {rep.kernel_name}\n    {rep.reason}")
         lines += [f"    error: {e}" for e in p.errors]
         statuses.append(rep.status)
-    output = json.dumps(rows, indent=2) if args.json else ("\n".join(lines) if lines else "No projects found.")
-    print(output)
-    code = status_exit_code(projects, statuses, check=getattr(args, "check", False))
-    if proj is not None and len(projects) == 1:
-        _remember_status(args, path, projects[0], statuses[0], rows[0], output, code, started)
-    return code
+    return statuses, rows, "\n".join(lines)
+
+
+def prime_status(root: Path) -> None:
+    """After an operation changed the project at ``root``: compute its status once and keep
+    the answers to ``kernelenv status ROOT`` with and without ``--json``/``--check`` in the
+    answer cache (:mod:`kernelenv.answercache`), so the next status is answered at Python's
+    start-up cost. Paths written just now are checked by content on each lookup. Never raises."""
+    import time
+
+    from . import answercache
+
+    if not answercache.enabled():
+        return
+    try:
+        started = time.time()
+        project = api.find_project(root)
+        if project is None or project.root != root:
+            return
+        statuses, rows, text = _status_rows([project])
+        for as_json in (False, True):
+            for check in (False, True):
+                args = argparse.Namespace(command="status", path=str(root), json=as_json, check=check,
+                                          backend=None, environment=None)
+                output = json.dumps(rows, indent=2) if as_json else text
+                code = status_exit_code([project], statuses, check=check)
+                _remember_status(args, root, project, statuses[0], rows[0], output, code, started)
+    except Exception:  # noqa: BLE001 - a cache problem must never fail the operation that just worked
+        return
 
 
 def _remember_status(args: argparse.Namespace, path: Path, project: Project, status: Any,
@@ -428,6 +462,7 @@ def _run_each(args: argparse.Namespace, action: Callable[[Project, Reporter], An
         try:
             res = action(project, rep)
             results.append({"project": str(project.root), "ok": True, "result": res})
+            prime_status(project.root)
             if not args.json:
                 print(_summary(project, res))
         except KernelenvError as e:

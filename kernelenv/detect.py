@@ -89,7 +89,7 @@ def detect(workspace: Path, *, backend: Backend | str | None = None,
         visited.add(real)
         folder = scan_folder(path, ws_real)
         if scanned is not None:
-            scanned += _read_paths(path, folder)
+            scanned += read_paths(path, folder)
         if folder.is_env:
             continue
         if is_candidate(folder):
@@ -110,9 +110,11 @@ def detect(workspace: Path, *, backend: Backend | str | None = None,
     return projects
 
 
-def _read_paths(path: str, folder: Folder) -> list[str]:
-    """What detection read of one scanned folder: the folder (its entries), its env files, the
-    other files it examined, and its binder folders with their files and generated marker."""
+def read_paths(path: str, folder: Folder) -> list[str]:
+    """What detection read of one scanned folder (``folder``, from
+    :func:`kernelenv.folderscan.scan_folder` of ``path``): the folder (its entries), its env
+    files, the other files it examined, and its binder folders with their files and generated
+    marker. The answer cache (:mod:`kernelenv.answercache`) watches them."""
     out = [path, *(os.path.join(path, n) for n in (*folder.files, *folder.examined))]
     for b in BINDER_DIRS:
         bp = os.path.join(path, b)

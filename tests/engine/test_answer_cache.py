@@ -182,3 +182,44 @@ def test_detect_answer_follows_every_change_in_the_tree(tmp_path: Path) -> None:
     (ws / "a").rename(ws / "a2")
     out, cached = _detect(ws)
     assert not cached and _projects(out) == ["a2", "b", "c/deep"]
+
+
+def test_status_right_after_a_build_is_answered_and_edits_in_that_second_are_seen(tmp_path: Path) -> None:
+    """A build leaves its status answer (kernelenv.cli.prime_status), so the first status
+    after `create` is answered from the cache although every file was written within the
+    racy window; an edit in that same window (same size, mtime put back) is still seen, as
+    those paths are compared by content until they age."""
+    root = requirements_project_at(tmp_path, "primed", "six\n")
+    out, code, cached = _status(root)
+    assert cached and "ready" in out and code == 0
+    out_json, code, cached = _status(root, "--json", "--check")
+    assert cached and '"status": "ready"' in out_json and code == 0
+
+    run_cli("create", "--force", str(root))
+    req = root / "requirements.txt"
+    st = req.stat()
+    req.write_text("SIX\n")
+    os.utime(req, ns=(st.st_atime_ns, st.st_mtime_ns))
+    out, _, cached = _status(root)
+    assert not cached and "stale" in out
+
+
+def test_notebook_saves_and_touches_keep_the_answer(project: Path) -> None:
+    """A notebook saved the way Jupyter saves (a temporary file renamed over it) and a `touch`
+    of the env file change stamps but nothing status reads: still answered from the cache. A
+    new file in the project folder is a new entry there, so that answer is computed."""
+    (project / "analysis.ipynb").write_text("{}")
+    first, code = _cached_answer(project)
+    tmp = project / ".~analysis.ipynb"
+    tmp.write_text('{"cells": []}')
+    tmp.rename(project / "analysis.ipynb")
+    (project / "requirements.txt").touch()
+    out, code2, cached = _status(project)
+    assert cached and (out, code2) == (first, code)
+    (project / "notes.md").write_text("new\n")
+    try:
+        out, _, cached = _status(project)
+        assert not cached and "ready" in out
+    finally:
+        (project / "notes.md").unlink()
+        (project / "analysis.ipynb").unlink()
