@@ -35,6 +35,16 @@ pytestmark = pytest.mark.e2e
 NAME = "binder-examples__requirements"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def own_jupyter_data(tmp_path_factory):
+    """This module's kernelspecs in a Jupyter data folder of their own: other suites register
+    binder-examples__requirements too (tests/engine/test_e2e_uv.py), and a kernel name already
+    taken by another project makes kernelenv pick a suffixed one, which these tests check."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_DATA_DIR", str(tmp_path_factory.mktemp("adopt-jupyter-data")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def binder_project(tmp_path_factory) -> tuple[Path, dict]:
     """binder-examples__requirements (no lock) after `kernelenv binder`."""
