@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .model import Project
 from .progress import Reporter
-from .uvtool import run_uv
+from .uvtool import run_uv, run_uv_cache_first
 
 #: ``name==version`` and nothing else (kernel pins read back from the state file are never options)
 _EXACT_PIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}==[A-Za-z0-9][A-Za-z0-9.+!_-]{0,100}\Z")
@@ -84,13 +84,16 @@ def install_kernel_extras(project: Project, prefix: Path, python: Path, extra: l
     """
     what = " and ".join(extra)
     requirements, digest = pinned_extras(project, extra, from_lock)
+    args = ["pip", "install", "--python", str(python), *requirements]
     if requirements != extra:
         reporter.step("install", 0.8, f"Adding {what} at the versions pinned for this lock")
-    else:
-        reporter.step("install", 0.8, f"Adding {what}"
-                      + (" (the project does not declare ipykernel)" if "ipykernel" in extra else ""))
-    run_uv(["pip", "install", "--python", str(python), *requirements], reporter,
-           step="install", error=f"installing {what} failed")
+        # exact pins: uv's cache answers them without asking the index again
+        run_uv_cache_first(args, reporter, step="install", what=" ".join(requirements),
+                           error=f"installing {what} failed")
+        return
+    reporter.step("install", 0.8, f"Adding {what}"
+                  + (" (the project does not declare ipykernel)" if "ipykernel" in extra else ""))
+    run_uv(args, reporter, step="install", error=f"installing {what} failed")
     if digest:
         record_pins(project, digest, installed, read_installed(prefix))
 
