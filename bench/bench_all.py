@@ -19,6 +19,9 @@ before and after the row and whether bytecode was on for kernelenv's own modules
   and the first ``kernelenv status`` right after each create (the answer the build left in
   the answer cache) vs ``python -c pass``;
 * ``rebuild``: ``kernelenv rebuild`` of that project vs the same raw uv calls;
+* ``uvlock`` (needs ../shared/corpus): ``kernelenv create`` and ``kernelenv rebuild`` of a
+  uv.lock project (kriti-ach__SharedControlPaper, 52 packages) vs ``uv sync --frozen`` into
+  a fresh copy of it with the same interpreter;
 * ``kernel``: the first kernel start (jupyter_client, start to ``kernel_info`` reply) after
   ``kernelenv create`` vs a warm start of the same kernel, both with
   ``PYTHONDONTWRITEBYTECODE=1``; and the same for the raw uv env (what kernelenv saves);
@@ -46,7 +49,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "projects" / "binder-examples__requirements"
-ROWS = ("status", "detect", "create", "rebuild", "kernel", "conda", "kernelspecs", "lsp")
+ROWS = ("status", "detect", "create", "rebuild", "uvlock", "kernel", "conda", "kernelspecs", "lsp")
 CORPUS = Path(os.environ.get("KERNELENV_CORPUS", REPO.parent / "shared" / "corpus"))
 
 
@@ -220,6 +223,43 @@ class Bench:
             base.append(self._raw_uv(self.work / f"uvr{i}", python))
         self.row("`kernelenv rebuild`, same project", ours, "`uv venv` + `uv pip install`", base, (l0, _load()))
 
+    def uvlock(self) -> None:
+        src = CORPUS / "kriti-ach__SharedControlPaper"
+        if not src.is_dir():
+            print(f"(uv.lock create/rebuild rows skipped: needs the corpus at {CORPUS})", flush=True)
+            return
+        from kernelenv.interpreters import choose
+        from kernelenv.uvtool import uv_bin
+
+        python = str(choose(">=3.12").path)  # its requires-python; kernelenv picks the same one
+        raw_env = {k: v for k, v in self.env.items() if k != "PYTHONPATH"}
+
+        def copy(name: str) -> Path:
+            dest = self.work / name
+            shutil.copytree(src, dest, ignore=shutil.ignore_patterns("SOURCE.txt"))
+            return dest
+
+        def raw(name: str) -> float:
+            dest = copy(name)
+            return _run([uv_bin(), "sync", "--frozen", "--quiet", "--python", python],
+                        {**raw_env, "UV_PROJECT_ENVIRONMENT": str(dest / ".venv")}, cwd=dest)
+
+        raw("uvlock-warm")  # warm uv's cache
+        l0 = _load()
+        ours, base = [], []
+        for i in range(self.repeat):
+            ours.append(_run([*self.ke, "create", str(copy(f"ul{i}"))], self.env))
+            base.append(raw(f"ulraw{i}"))
+        self.row("`kernelenv create`, uv.lock project (52 packages, incl. pip for `%pip`)", ours,
+                 "`uv sync --frozen` into a fresh copy", base, (l0, _load()))
+        l0 = _load()
+        ours, base = [], []
+        for i in range(self.repeat):
+            ours.append(_run([*self.ke, "rebuild", str(self.work / "ul0")], self.env))
+            base.append(raw(f"ulrawr{i}"))
+        self.row("`kernelenv rebuild`, same uv.lock project", ours, "`uv sync --frozen` into a fresh copy", base,
+                 (l0, _load()))
+
     def kernel(self) -> None:
         python = self._python()
         l0 = _load()
@@ -294,7 +334,7 @@ def main() -> None:
         print("| what | kernelenv | baseline (same run) | ratio (medians) | fastest runs | load avg before / after |")
         print("|---|---|---|---|---|---|", flush=True)
         for r in rows:
-            if r in ("status", "detect", "create", "rebuild", "kernel"):
+            if r in ("status", "detect", "create", "rebuild", "uvlock", "kernel"):
                 getattr(b, r)()
         for r, script, extra in (("conda", "bench_conda.py", ["--repeat", str(args.repeat)]),
                                  ("kernelspecs", "bench_kernelspecs.py", []), ("lsp", "bench_lsp.py", [])):
