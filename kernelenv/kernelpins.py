@@ -93,7 +93,10 @@ def install_kernel_extras(project: Project, prefix: Path, python: Path, extra: l
         return
     reporter.step("install", 0.8, f"Adding {what}"
                   + (" (the project does not declare ipykernel)" if "ipykernel" in extra else ""))
-    run_uv(args, reporter, step="install", error=f"installing {what} failed")
+    if extra == ["pip"]:  # any recent pip serves %pip: the one in uv's cache, if it holds one
+        run_uv_cache_first(args, reporter, step="install", what="pip", error=f"installing {what} failed")
+    else:
+        run_uv(args, reporter, step="install", error=f"installing {what} failed")
     if digest:
         record_pins(project, digest, installed, read_installed(prefix))
 
