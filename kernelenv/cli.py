@@ -54,13 +54,32 @@ class _LazyModule:
 api = _LazyModule("kernelenv.api")
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """Stands in for the subparser of a command not being run: takes every call and keeps nothing."""
+
+    def __getattr__(self, name: str) -> Callable[..., "_Skipped"]:
+        return lambda *a, **k: self
+
+
+class _OnlySubparsers:
+    """``add_subparsers()`` that builds only the subparser of ``only`` (the command being run:
+    building all of them costs several milliseconds of every ``kernelenv`` call)."""
+
+    def __init__(self, sub: Any, only: str | None) -> None:
+        self._sub, self._only = sub, only
+
+    def add_parser(self, name: str, **kw: Any) -> Any:
+        return self._sub.add_parser(name, **kw) if self._only in (None, name) else _Skipped()
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; ``only``: a command name, whose subparser alone is built."""
     p = argparse.ArgumentParser(
         prog="kernelenv",
         description="Make each project's own environment a Jupyter kernel: detect env files, "
                     "create/lock/rebuild the env (uv or py-rattler) and register its kernel.",
     )
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = _OnlySubparsers(p.add_subparsers(dest="command", required=True, metavar="COMMAND"), only)
 
     def common(sp: argparse.ArgumentParser, *, path: bool = True) -> None:
         if path:
@@ -755,7 +774,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = _parser(words[0] if words and words[0] in COMMANDS else None).parse_args(argv)
     if args.backend:
         from .model import Backend
 
