@@ -241,7 +241,9 @@ class Bench:
 
         def raw(name: str) -> float:
             dest = copy(name)
-            return _run([uv_bin(), "sync", "--frozen", "--quiet", "--python", python],
+            # --no-install-workspace: as kernelenv does here (the corpus copy has the env files,
+            # not the package's sources, so uv could not build the project itself)
+            return _run([uv_bin(), "sync", "--frozen", "--no-install-workspace", "--quiet", "--python", python],
                         {**raw_env, "UV_PROJECT_ENVIRONMENT": str(dest / ".venv")}, cwd=dest)
 
         raw("uvlock-warm")  # warm uv's cache

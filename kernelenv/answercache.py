@@ -17,9 +17,11 @@ beside the env files, which renames a temporary file in the folder; ``touch``; a
 the same content); the entry then gets the new stamps. A stamp within :data:`RACY_SECONDS` of
 the moment the answer was computed is "racy" (a change made in the same clock tick, 2 s on
 FAT, as the ``stat`` would look like no change): such a path is compared by its check value
-on every lookup, and an answer with a racy path that has none (a large file modified just
-now) is not stored. So the answer a build leaves (``create``, ``rebuild``, ``add`` ... store
-it, :func:`kernelenv.cli.prime_status`) is usable at once. Whether an operation holds a
+on every lookup; an answer is stored with racy paths only when a :func:`snapshot` of them
+taken before it was computed (stamps and check values) equals the one taken after, so the
+answer was computed from the very content compared later. So the answer a build leaves
+(``create``, ``rebuild``, ``add`` ... store it, :func:`kernelenv.cli.prime_status`) is usable
+at once. Whether an operation holds a
 project's lock is probed on every ``status`` call (never cached).
 
 What is watched (:func:`watched_paths`, per project): each folder from the queried one up to
@@ -176,7 +178,10 @@ def _key(command: str, root: str, flags: tuple[str, ...]) -> tuple:
     env = tuple(sorted((k, v) for k, v in os.environ.items()
                        if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES))
     node = os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
-    return (FORMAT, command, flags, sys.version, sys.executable, root, env, node, _code_stamp())
+    # the environment kernelenv runs in (`python -m kernelenv` and the console script, whose
+    # interpreter may be spelled python3, are the same one)
+    interpreter = (sys.prefix, os.path.realpath(sys.executable))
+    return (FORMAT, command, flags, sys.version, interpreter, root, env, node, _code_stamp())
 
 
 def _entry_path(command: str, root: str, flags: tuple[str, ...]) -> str:
@@ -244,23 +249,34 @@ def _time() -> float:
     return time.time()
 
 
+def snapshot(paths: list[tuple[str, bool]]) -> dict[tuple[str, bool], tuple]:
+    """``{(path, follow): (stamp, check value)}`` of ``paths`` (as :func:`store` takes them),
+    to take before computing an answer and hand to :func:`store` as ``before``."""
+    out = {}
+    for p, follow in dict.fromkeys(paths):
+        st = stamp(p, follow=follow)
+        out[(p, follow)] = (st, check_value(p, follow, st))
+    return out
+
+
 def store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int, started: float,
-          locks: list[str] = ()) -> bool:
+          locks: list[str] = (), before: dict[tuple[str, bool], tuple] | None = None) -> bool:
     """Keep ``output`` and exit ``code``, the answer to ``kernelenv <argv>`` (a form
     :func:`parse_args` accepts) computed from ``paths`` (``(path, follow links)`` pairs)
     from time ``started`` (``time.time()`` when the computation began). ``locks``: lock files
     (:func:`kernelenv.locking.lock_file`) no operation may hold for the answer to hold (``status``). Stores nothing when
-    a stamp is within :data:`RACY_SECONDS` of ``started`` and the path has no check value
-    (:func:`check_value`; ``detect`` keeps none) or a write fails; returns whether it
-    stored. Never raises."""
+    a stamp is within :data:`RACY_SECONDS` of ``started`` (racy) and ``before`` (a
+    :func:`snapshot` of ``paths`` taken before the answer was computed; ``detect`` keeps no
+    check values) does not hold that path with the same stamp and check value, or a write
+    fails; returns whether it stored. Never raises."""
     try:
-        return _store(argv, paths, output, code, started, list(locks))
+        return _store(argv, paths, output, code, started, list(locks), before)
     except Exception:  # noqa: BLE001 - a cache problem must never break the command
         return False
 
 
 def _store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int, started: float,
-           locks: list[str]) -> bool:
+           locks: list[str], before: dict[tuple[str, bool], tuple] | None) -> bool:
     args = parse_args(argv)
     if args is None or not enabled():
         return False
@@ -272,8 +288,8 @@ def _store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: in
         st = stamp(p, follow=follow)
         check = check_value(p, follow, st) if checked else None
         racy = _racy(st, started)
-        if racy and check is None:
-            return False
+        if racy and (check is None or before is None or before.get((p, follow)) != (st, check)):
+            return False  # changed around the computation: the answer may be of other content
         watched.append((p, follow, st, check, racy))
     return _write(_entry_path(command, root, flags), (_key(command, root, flags), watched, output, code, locks))
 

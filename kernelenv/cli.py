@@ -397,10 +397,12 @@ def _status_rows(projects: list[Project]) -> tuple[list[Any], list[dict[str, Any
 
 
 def prime_status(root: Path) -> None:
-    """After an operation changed the project at ``root``: compute its status once and keep
-    the answers to ``kernelenv status ROOT`` with and without ``--json``/``--check`` in the
-    answer cache (:mod:`kernelenv.answercache`), so the next status is answered at Python's
-    start-up cost. Paths written just now are checked by content on each lookup. Never raises."""
+    """After an operation changed the project at ``root``: keep the answers to ``kernelenv
+    status ROOT`` with and without ``--json``/``--check`` in the answer cache
+    (:mod:`kernelenv.answercache`), so the next status is answered at Python's start-up cost.
+    The files were written just now, so the status is computed between two snapshots of what
+    it reads and kept only when they agree (the paths are then compared by content on each
+    lookup until they age). Never raises."""
     import time
 
     from . import answercache
@@ -412,6 +414,11 @@ def prime_status(root: Path) -> None:
         project = api.find_project(root)
         if project is None or project.root != root:
             return
+        _, rows, _ = _status_rows([project])  # which paths the answer reads (its kernel name)
+        before = answercache.snapshot(answercache.watched_paths(root, project, rows[0]["status"].get("kernel_name")))
+        project = api.find_project(root)
+        if project is None or project.root != root:
+            return
         statuses, rows, text = _status_rows([project])
         for as_json in (False, True):
             for check in (False, True):
@@ -419,16 +426,19 @@ def prime_status(root: Path) -> None:
                                           backend=None, environment=None)
                 output = json.dumps(rows, indent=2) if as_json else text
                 code = status_exit_code([project], statuses, check=check)
-                _remember_status(args, root, project, statuses[0], rows[0], output, code, started)
+                _remember_status(args, root, project, statuses[0], rows[0], output, code, started, before=before)
     except Exception:  # noqa: BLE001 - a cache problem must never fail the operation that just worked
         return
 
 
 def _remember_status(args: argparse.Namespace, path: Path, project: Project, status: Any,
-                     row: dict[str, Any], output: str, code: int, started: float) -> None:
+                     row: dict[str, Any], output: str, code: int, started: float,
+                     before: dict | None = None) -> None:
     """Store a single project's status answer for the next call (kernelenv.answercache):
     only for the plain ``status [PATH] [--json] [--check]`` form the cache answers, never
-    while an operation runs or before a first build (moves and copies are found elsewhere)."""
+    while an operation runs or before a first build (moves and copies are found elsewhere).
+    ``before``: a snapshot of what the answer reads, taken before it was computed
+    (:func:`kernelenv.answercache.snapshot`), which lets files written just now back it."""
     from . import answercache
     from .layout import state_file
     from .model import Status
@@ -440,7 +450,8 @@ def _remember_status(args: argparse.Namespace, path: Path, project: Project, sta
     paths = answercache.watched_paths(path, project, row["status"].get("kernel_name"))
     from .locking import lock_file
 
-    answercache.store(_cache_argv(args), paths, output + "\n", code, started, locks=[str(lock_file(project.root))])
+    answercache.store(_cache_argv(args), paths, output + "\n", code, started, locks=[str(lock_file(project.root))],
+                      before=before)
 
 
 def _cache_argv(args: argparse.Namespace) -> list[str]:

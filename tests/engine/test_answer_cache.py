@@ -223,3 +223,30 @@ def test_notebook_saves_and_touches_keep_the_answer(project: Path) -> None:
     finally:
         (project / "notes.md").unlink()
         (project / "analysis.ipynb").unlink()
+
+
+def test_a_racy_answer_is_stored_only_when_both_snapshots_agree(tmp_path: Path, monkeypatch) -> None:
+    """A file written just now may back a stored answer only if a snapshot taken before the
+    answer was computed shows the same stamp and content: an edit between the two (the answer
+    may be of the old content) or no snapshot at all stores nothing."""
+    from kernelenv import answercache
+
+    monkeypatch.setenv("KERNELENV_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "project"
+    root.mkdir()
+    spec = root / "requirements.txt"
+    spec.write_text("six\n")
+    paths = [(str(spec), True), (str(root), True)]
+    argv = ["status", str(root)]
+    started = time.time()
+    assert not answercache.store(argv, paths, "answer\n", 0, started)  # racy, nothing to compare with
+    before = answercache.snapshot(paths)
+    spec.write_text("idna\n")  # edited while the answer was being computed
+    assert not answercache.store(argv, paths, "answer\n", 0, started, before=before)
+    before = answercache.snapshot(paths)
+    assert answercache.store(argv, paths, "answer\n", 0, started, before=before)
+    assert answercache.lookup(argv) == ("answer\n", 0)
+    st = spec.stat()
+    spec.write_text("IDNA\n")  # same size, mtime put back: the content tells
+    os.utime(spec, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert answercache.lookup(argv) is None
