@@ -396,26 +396,26 @@ def _status_rows(projects: list[Project]) -> tuple[list[Any], list[dict[str, Any
     return statuses, rows, "\n".join(lines)
 
 
-def prime_status(root: Path) -> None:
-    """After an operation changed the project at ``root``: keep the answers to ``kernelenv
-    status ROOT`` with and without ``--json``/``--check`` in the answer cache
-    (:mod:`kernelenv.answercache`), so the next status is answered at Python's start-up cost.
-    The files were written just now, so the status is computed between two snapshots of what
-    it reads and kept only when they agree (the paths are then compared by content on each
-    lookup until they age). Never raises."""
+def prime_status(known: Project) -> None:
+    """After an operation changed project ``known`` (as detected before it): keep the
+    answers to ``kernelenv status ROOT`` with and without ``--json``/``--check`` in the answer
+    cache (:mod:`kernelenv.answercache`), so the next status is answered at Python's start-up
+    cost. The files were written just now, so the status is computed between two snapshots of
+    what it reads and kept only when they agree (the paths are then compared by content on
+    each lookup until they age); a file the operation added (a new lock) is in neither, so
+    that answer is not kept. Never raises."""
     import time
 
     from . import answercache
+    from .state import read_state
 
     if not answercache.enabled():
         return
     try:
         started = time.time()
-        project = api.find_project(root)
-        if project is None or project.root != root:
-            return
-        _, rows, _ = _status_rows([project])  # which paths the answer reads (its kernel name)
-        before = answercache.snapshot(answercache.watched_paths(root, project, rows[0]["status"].get("kernel_name")))
+        root = known.root
+        name = (read_state(root, known.environment) or {}).get("kernel_name")
+        before = answercache.snapshot(answercache.watched_paths(root, known, name if isinstance(name, str) else None))
         project = api.find_project(root)
         if project is None or project.root != root:
             return
@@ -492,7 +492,7 @@ def _run_each(args: argparse.Namespace, action: Callable[[Project, Reporter], An
         try:
             res = action(project, rep)
             results.append({"project": str(project.root), "ok": True, "result": res})
-            prime_status(project.root)
+            prime_status(project)
             if not args.json:
                 print(_summary(project, res))
         except KernelenvError as e:

@@ -79,6 +79,10 @@ class UvBuilder(Builder):
             from ..interpreters import find_interpreters
             from ..lockers.pythons import supported_minors
 
+            first = choose(request, source=source)  # what is picked whenever its minor fits
+            fits = supported_minors(project.lock, [".".join(str(first.version).split(".")[:2])])
+            if fits is None or fits:
+                return first  # one minor checked, not every installed one (issue 15)
             cands = find_interpreters()
             minors = list(dict.fromkeys(".".join(str(c.version).split(".")[:2]) for c in cands))
             ok = supported_minors(project.lock, minors)
