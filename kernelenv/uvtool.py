@@ -78,7 +78,8 @@ def run_uv_cache_first(args: Sequence[str | os.PathLike[str]], reporter: Reporte
     (their hashes are checked either way), so asking the cache first makes a rebuild fast,
     work offline, and hard-link the same files as the last build (whose bytecode is then
     reused, :mod:`kernelenv.bytecode`). ``what``: the files, for the log line when some are
-    not cached. Only for exact pins: a spec's open ranges must be resolved online.
+    not cached. Only for exact pins, or where whichever version the cache holds serves (pip
+    itself, for ``%pip``): a spec's open ranges must be resolved online.
 
     Raises:
         BuildError: the online install failed too.
