@@ -20,7 +20,7 @@ FAT, as the ``stat`` would look like no change): such a path is compared by its 
 on every lookup; an answer is stored with racy paths only when a :func:`snapshot` of them
 taken before it was computed (stamps and check values) equals the one taken after, so the
 answer was computed from the very content compared later. So the answer a build leaves
-(``create``, ``rebuild``, ``add`` ... store it, :func:`kernelenv.cli.prime_status`) is usable
+(``create``, ``rebuild``, ``add`` ... store it, :func:`kernelenv.statusanswer.prime`) is usable
 at once. Whether an operation holds a
 project's lock is probed on every ``status`` call (never cached).
 

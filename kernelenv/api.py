@@ -81,6 +81,14 @@ def status(project: Project) -> StatusReport:
     return project_status(project)
 
 
+def _leave_status(project: Project) -> None:
+    """After an operation changed ``project``: keep its ``kernelenv status`` answer for the
+    next call (:func:`kernelenv.statusanswer.prime`; never raises)."""
+    from .statusanswer import prime
+
+    prime(project)
+
+
 def create(project: Project, *, python: str | None = None, reporter: Reporter | None = None,
            kernel_location: KernelLocation | None = None, strip_builds: bool = False,
            wait: float = 0.0, reason: str = "create", force: bool = False) -> StatusReport:
@@ -115,9 +123,10 @@ def create(project: Project, *, python: str | None = None, reporter: Reporter | 
     """
     from .operations import create as _create
 
-    return _create(project, python=python, reporter=reporter, kernel_location=kernel_location,
-                   strip_builds=strip_builds, wait=wait, reason=reason,
-                   force=force)
+    report = _create(project, python=python, reporter=reporter, kernel_location=kernel_location,
+                     strip_builds=strip_builds, wait=wait, reason=reason, force=force)
+    _leave_status(project)
+    return report
 
 
 def lock(project: Project, *, reporter: Reporter | None = None, wait: float = 0.0,
@@ -137,7 +146,9 @@ def lock(project: Project, *, reporter: Reporter | None = None, wait: float = 0.
     """
     from .operations import lock as _lock
 
-    return _lock(project, reporter=reporter, wait=wait, strip_builds=strip_builds, platforms=platforms)
+    path = _lock(project, reporter=reporter, wait=wait, strip_builds=strip_builds, platforms=platforms)
+    _leave_status(project)
+    return path
 
 
 def rebuild(project: Project, *, reporter: Reporter | None = None,
@@ -150,8 +161,10 @@ def rebuild(project: Project, *, reporter: Reporter | None = None,
     """
     from .operations import rebuild as _rebuild
 
-    return _rebuild(project, reporter=reporter, kernel_location=kernel_location, python=python,
-                    wait=wait, reason=reason, strip_builds=strip_builds)
+    report = _rebuild(project, reporter=reporter, kernel_location=kernel_location, python=python,
+                      wait=wait, reason=reason, strip_builds=strip_builds)
+    _leave_status(project)
+    return report
 
 
 def purge(project: Project, *, reporter: Reporter | None = None, wait: float = 0.0) -> None:
@@ -187,8 +200,10 @@ def add(project: Project, specs: list[str], *, pip: bool = False, group: str | N
     """
     from .packages import add as _add
 
-    return _add(project, list(specs), pip=pip, group=group, reporter=reporter, wait=wait,
-                kernel_location=kernel_location)
+    report = _add(project, list(specs), pip=pip, group=group, reporter=reporter, wait=wait,
+                  kernel_location=kernel_location)
+    _leave_status(project)
+    return report
 
 
 def remove(project: Project, names: list[str], *, pip: bool = False, group: str | None = None,
@@ -200,8 +215,10 @@ def remove(project: Project, names: list[str], *, pip: bool = False, group: str 
     """
     from .packages import remove as _remove
 
-    return _remove(project, list(names), pip=pip, group=group, reporter=reporter, wait=wait,
-                   kernel_location=kernel_location)
+    report = _remove(project, list(names), pip=pip, group=group, reporter=reporter, wait=wait,
+                     kernel_location=kernel_location)
+    _leave_status(project)
+    return report
 
 
 def record(project: Project, *, reporter: Reporter | None = None, wait: float = 0.0,
@@ -217,7 +234,9 @@ def record(project: Project, *, reporter: Reporter | None = None, wait: float = 
     """
     from .packages import record as _record
 
-    return _record(project, reporter=reporter, wait=wait, kernel_location=kernel_location)
+    report = _record(project, reporter=reporter, wait=wait, kernel_location=kernel_location)
+    _leave_status(project)
+    return report
 
 
 def installed_packages(project: Project) -> list[dict]:
@@ -269,7 +288,9 @@ def rollback(project: Project, build: str | None = None, *, wait: float = 0.0) -
     """
     from .history import rollback as _rollback
 
-    return _rollback(project, build, wait=wait).to_dict()
+    result = _rollback(project, build, wait=wait).to_dict()
+    _leave_status(project)
+    return result
 
 
 def export(project: Project, fmt: str, *, platform: str | None = None,

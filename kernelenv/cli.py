@@ -11,9 +11,9 @@ prints the same JSON models the Jupyter and editor faces use. Exit codes: 0 succ
 (first that applies, as ``uv lock --check`` and ``git diff --exit-code`` report state
 through the exit code):
 
-* 3 (:data:`EXIT_FILE_ERRORS`): a project's env files or lock have errors (shown);
-* 4 (:data:`EXIT_BROKEN`): a project's env is broken (its interpreter is gone);
-* 5 (:data:`EXIT_NOT_READY`): with ``--check`` only: a project is not ready (missing,
+* 3 (:data:`kernelenv.statusanswer.EXIT_FILE_ERRORS`): a project's env files or lock have errors (shown);
+* 4 (:data:`kernelenv.statusanswer.EXIT_BROKEN`): a project's env is broken (its interpreter is gone);
+* 5 (:data:`kernelenv.statusanswer.EXIT_NOT_READY`): with ``--check`` only: a project is not ready (missing,
   stale, lock out of date, drifted, building);
 * 0 otherwise: every env is usable as far as the files tell.
 """
@@ -359,6 +359,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import time
 
+    from .statusanswer import compute, exit_code, remember, render
+
     started = time.time()
     path = Path(args.path).resolve()
     proj = api.find_project(path, backend=args.backend) if path.exists() else None
@@ -368,118 +370,20 @@ def cmd_status(args: argparse.Namespace) -> int:
         projects = _projects(args, many=True)
     else:
         projects = _projects(args, many=False)
-    statuses, rows, text = _status_rows(projects)
-    output = json.dumps(rows, indent=2) if args.json else (text or "No projects found.")
+    statuses, rows, text = compute(projects)
+    output = render(rows, text, as_json=args.json)
     print(output)
-    code = status_exit_code(projects, statuses, check=getattr(args, "check", False))
-    if proj is not None and len(projects) == 1:
-        _remember_status(args, path, projects[0], statuses[0], rows[0], output, code, started)
+    code = exit_code(projects, statuses, check=getattr(args, "check", False))
+    if proj is not None and len(projects) == 1 and not args.backend and not getattr(args, "environment", None):
+        # the plain `status [PATH] [--json] [--check]` form the answer cache answers
+        remember(args.path, _cache_argv(args)[2:], path, projects[0], statuses[0], rows[0], output, code, started)
     return code
-
-
-def _status_rows(projects: list[Project]) -> tuple[list[Any], list[dict[str, Any]], str]:
-    """``(statuses, --json rows, text)`` of ``kernelenv status`` for ``projects``."""
-    rows, lines = [], []
-    statuses: list[Any] = []
-    for p in projects:
-        rep = api.status(p)
-        rows.append({**p.to_dict(), "status": rep.to_dict()})
-        extra = []
-        if rep.python_version:
-            extra.append(f"Python {rep.python_version}")
-        if rep.packages is not None:
-            extra.append(f"{rep.packages} packages")
-        lines.append(f"{p.root}: {rep.status.value} ({p.backend.value}{', ' if extra else ''}{', '.join(extra)})"
-                     f" kernel {rep.kernel_name}\n    {rep.reason}")
-        lines += [f"    error: {e}" for e in p.errors]
-        statuses.append(rep.status)
-    return statuses, rows, "\n".join(lines)
-
-
-def prime_status(known: Project) -> None:
-    """After an operation changed project ``known`` (as detected before it): keep the
-    answers to ``kernelenv status ROOT`` with and without ``--json``/``--check`` in the answer
-    cache (:mod:`kernelenv.answercache`), so the next status is answered at Python's start-up
-    cost. The files were written just now, so the status is computed between two snapshots of
-    what it reads and kept only when they agree (the paths are then compared by content on
-    each lookup until they age); a file the operation added (a new lock) is in neither, so
-    that answer is not kept. Never raises."""
-    import time
-
-    from . import answercache
-    from .state import read_state
-
-    if not answercache.enabled():
-        return
-    try:
-        started = time.time()
-        root = known.root
-        name = (read_state(root, known.environment) or {}).get("kernel_name")
-        before = answercache.snapshot(answercache.watched_paths(root, known, name if isinstance(name, str) else None))
-        project = api.find_project(root)
-        if project is None or project.root != root:
-            return
-        statuses, rows, text = _status_rows([project])
-        for as_json in (False, True):
-            for check in (False, True):
-                args = argparse.Namespace(command="status", path=str(root), json=as_json, check=check,
-                                          backend=None, environment=None)
-                output = json.dumps(rows, indent=2) if as_json else text
-                code = status_exit_code([project], statuses, check=check)
-                _remember_status(args, root, project, statuses[0], rows[0], output, code, started, before=before)
-    except Exception:  # noqa: BLE001 - a cache problem must never fail the operation that just worked
-        return
-
-
-def _remember_status(args: argparse.Namespace, path: Path, project: Project, status: Any,
-                     row: dict[str, Any], output: str, code: int, started: float,
-                     before: dict | None = None) -> None:
-    """Store a single project's status answer for the next call (kernelenv.answercache):
-    only for the plain ``status [PATH] [--json] [--check]`` form the cache answers, never
-    while an operation runs or before a first build (moves and copies are found elsewhere).
-    ``before``: a snapshot of what the answer reads, taken before it was computed
-    (:func:`kernelenv.answercache.snapshot`), which lets files written just now back it."""
-    from . import answercache
-    from .layout import state_file
-    from .model import Status
-
-    if args.backend or getattr(args, "environment", None) or status is Status.BUILDING:
-        return
-    if not state_file(project.root, project.environment).is_file():
-        return
-    paths = answercache.watched_paths(path, project, row["status"].get("kernel_name"))
-    from .locking import lock_file
-
-    answercache.store(_cache_argv(args), paths, output + "\n", code, started, locks=[str(lock_file(project.root))],
-                      before=before)
 
 
 def _cache_argv(args: argparse.Namespace) -> list[str]:
     """The command line the answer cache keys an answer by (``[command, path, flags...]``)."""
     flags = [f for f, on in (("--json", args.json), ("--check", getattr(args, "check", False))) if on]
     return [args.command, args.path, *flags]
-
-
-#: ``kernelenv status`` exit codes (see the module docstring and docs/cli.md).
-EXIT_FILE_ERRORS = 3
-EXIT_BROKEN = 4
-EXIT_NOT_READY = 5
-
-
-def status_exit_code(projects: list[Project], statuses: list[Any], *, check: bool = False) -> int:
-    """The exit code of ``kernelenv status`` for ``projects`` and their ``statuses``
-    (:class:`~kernelenv.model.Status`, same order): :data:`EXIT_FILE_ERRORS` when a project
-    has errors, else :data:`EXIT_BROKEN` when an env is broken, else (``check``)
-    :data:`EXIT_NOT_READY` when one is not ready, else 0."""
-    from .model import Status
-
-    if any(p.errors for p in projects):
-        return EXIT_FILE_ERRORS
-    if any(st is Status.BROKEN for st in statuses):
-        return EXIT_BROKEN
-    if check and any(st is not Status.READY for st in statuses):
-        return EXIT_NOT_READY
-    return 0
 
 
 def _run_each(args: argparse.Namespace, action: Callable[[Project, Reporter], Any]) -> int:
@@ -492,7 +396,6 @@ def _run_each(args: argparse.Namespace, action: Callable[[Project, Reporter], An
         try:
             res = action(project, rep)
             results.append({"project": str(project.root), "ok": True, "result": res})
-            prime_status(project)
             if not args.json:
                 print(_summary(project, res))
         except KernelenvError as e:

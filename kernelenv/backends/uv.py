@@ -33,7 +33,7 @@ from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from ..errors import BuildError, KernelenvError
+from ..errors import KernelenvError
 from ..interpreters import Interpreter, choose
 from ..kernelpins import install_kernel_extras
 from ..layout import ensure_state_dir, python_dists, python_in

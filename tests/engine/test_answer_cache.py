@@ -185,7 +185,7 @@ def test_detect_answer_follows_every_change_in_the_tree(tmp_path: Path) -> None:
 
 
 def test_status_right_after_a_build_is_answered_and_edits_in_that_second_are_seen(tmp_path: Path) -> None:
-    """A build leaves its status answer (kernelenv.cli.prime_status), so the first status
+    """A build leaves its status answer (kernelenv.statusanswer.prime), so the first status
     after `create` is answered from the cache although every file was written within the
     racy window; an edit in that same window (same size, mtime put back) is still seen, as
     those paths are compared by content until they age."""
@@ -250,3 +250,15 @@ def test_a_racy_answer_is_stored_only_when_both_snapshots_agree(tmp_path: Path, 
     spec.write_text("IDNA\n")  # same size, mtime put back: the content tells
     os.utime(spec, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert answercache.lookup(argv) is None
+
+
+def test_a_build_from_another_face_leaves_the_answer_too(tmp_path: Path) -> None:
+    """The Jupyter server and the language server build through kernelenv.api in their own
+    process (as here): the CLI's next status is answered from the cache all the same."""
+    from kernelenv import api
+
+    root = requirements_project_at(tmp_path, "face", "six\n", command=None)
+    [project] = api.detect(root)
+    api.create(project)
+    out, code, cached = _status(root, "--check")
+    assert cached and "ready" in out and code == 0

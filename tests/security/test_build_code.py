@@ -96,9 +96,10 @@ def test_status_exit_codes(tmp_path: Path) -> None:
 
 
 def test_broken_env_exit_code_ranks_below_file_errors() -> None:
-    from kernelenv.cli import EXIT_BROKEN, EXIT_FILE_ERRORS, EXIT_NOT_READY, status_exit_code
     from kernelenv.errors import EnvFileError
     from kernelenv.model import Backend, Project, Status
+    from kernelenv.statusanswer import EXIT_BROKEN, EXIT_FILE_ERRORS, EXIT_NOT_READY
+    from kernelenv.statusanswer import exit_code as status_exit_code
 
     good = Project(root=Path("/p/good"), name="good", backend=Backend.UV, backend_reason="")
     bad = Project(root=Path("/p/bad"), name="bad", backend=Backend.UV, backend_reason="",
