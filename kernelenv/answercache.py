@@ -150,9 +150,14 @@ def _racy(st: tuple[int, ...] | None, since: float) -> bool:
     return st is not None and max(st[2], st[3]) >= int((since - RACY_SECONDS) * 1e9)
 
 
+_CODE_STAMP: list[tuple[int, int]] = []
+
+
 def _code_stamp() -> tuple[int, int]:
     """(newest mtime_ns, number of files) of kernelenv's own ``.py`` files: an upgrade or an
-    edit of kernelenv invalidates every entry."""
+    edit of kernelenv invalidates every entry. Taken once per process."""
+    if _CODE_STAMP:
+        return _CODE_STAMP[0]
     top = os.path.dirname(os.path.abspath(__file__))
     newest, count = 0, 0
     todo = [top]
@@ -171,6 +176,7 @@ def _code_stamp() -> tuple[int, int]:
                 count += 1
             elif e.name != "__pycache__" and e.is_dir(follow_symlinks=False):
                 todo.append(e.path)
+    _CODE_STAMP.append((newest, count))
     return newest, count
 
 
@@ -259,30 +265,29 @@ def snapshot(paths: list[tuple[str, bool]]) -> dict[tuple[str, bool], tuple]:
     return out
 
 
-def store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int, started: float,
+def store(answers: list[tuple[list[str], str, int]], paths: list[tuple[str, bool]], started: float,
           locks: list[str] = (), before: dict[tuple[str, bool], tuple] | None = None) -> bool:
-    """Keep ``output`` and exit ``code``, the answer to ``kernelenv <argv>`` (a form
-    :func:`parse_args` accepts) computed from ``paths`` (``(path, follow links)`` pairs)
-    from time ``started`` (``time.time()`` when the computation began). ``locks``: lock files
-    (:func:`kernelenv.locking.lock_file`) no operation may hold for the answer to hold (``status``). Stores nothing when
-    a stamp is within :data:`RACY_SECONDS` of ``started`` (racy) and ``before`` (a
-    :func:`snapshot` of ``paths`` taken before the answer was computed; ``detect`` keeps no
-    check values) does not hold that path with the same stamp and check value, or a write
-    fails; returns whether it stored. Never raises."""
+    """Keep ``answers``, each ``(argv, output, exit code)``: the answer to ``kernelenv <argv>``
+    (a form :func:`parse_args` accepts; one command and path, several flag sets), all computed
+    from ``paths`` (``(path, follow links)`` pairs, stamped once for them all) from time
+    ``started`` (``time.time()`` when the computation began). ``locks``: lock files
+    (:func:`kernelenv.locking.lock_file`) no operation may hold for an answer to hold
+    (``status``). Stores nothing when a stamp is within :data:`RACY_SECONDS` of ``started``
+    (racy) and ``before`` (a :func:`snapshot` of ``paths`` taken before the answers were
+    computed; ``detect`` keeps no check values) does not hold that path with the same stamp
+    and check value, or a write fails; returns whether all were stored. Never raises."""
     try:
-        return _store(argv, paths, output, code, started, list(locks), before)
+        return _store(answers, paths, started, list(locks), before)
     except Exception:  # noqa: BLE001 - a cache problem must never break the command
         return False
 
 
-def _store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: int, started: float,
+def _store(answers: list[tuple[list[str], str, int]], paths: list[tuple[str, bool]], started: float,
            locks: list[str], before: dict[tuple[str, bool], tuple] | None) -> bool:
-    args = parse_args(argv)
-    if args is None or not enabled():
+    forms = [(parse_args(argv), output, code) for argv, output, code in answers]
+    if not forms or any(args is None for args, _, _ in forms) or not enabled():
         return False
-    command, path, flags = args
-    root = os.path.realpath(path)
-    checked = command == "status"  # detect watches thousands of folders: stamps only
+    checked = forms[0][0][0] == "status"  # detect watches thousands of folders: stamps only
     watched = []
     for p, follow in dict.fromkeys(paths):
         st = stamp(p, follow=follow)
@@ -291,7 +296,11 @@ def _store(argv: list[str], paths: list[tuple[str, bool]], output: str, code: in
         if racy and (check is None or before is None or before.get((p, follow)) != (st, check)):
             return False  # changed around the computation: the answer may be of other content
         watched.append((p, follow, st, check, racy))
-    return _write(_entry_path(command, root, flags), (_key(command, root, flags), watched, output, code, locks))
+    stored = True
+    for (command, path, flags), output, code in forms:
+        root = os.path.realpath(path)
+        stored &= _write(_entry_path(command, root, flags), (_key(command, root, flags), watched, output, code, locks))
+    return stored
 
 
 def _write(entry: str, value: tuple) -> bool:

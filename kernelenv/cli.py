@@ -251,8 +251,11 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
-def _out(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2) if args.json else text)
+def _out(args: argparse.Namespace, data: Any, text: str) -> str:
+    """Print ``data`` as JSON (``--json``) or ``text``; returns what was printed."""
+    output = json.dumps(data, indent=2) if args.json else text
+    print(output)
+    return output
 
 
 def _projects(args: argparse.Namespace, *, many: bool) -> list[Project]:
@@ -342,9 +345,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
             lines.append(f"    {f['role']:>8}  {f['path']}")
         lines += [f"    warning: {w}" for w in p.warnings]
         lines += [f"    error: {e}" for e in p.errors]
-    output = json.dumps({"workspace": str(root), "projects": data}, indent=2) if args.json else \
-        ("\n".join(lines) if lines else f"No projects found under {root}.")
-    print(output)
+    output = _out(args, {"workspace": str(root), "projects": data},
+                  "\n".join(lines) if lines else f"No projects found under {root}.")
     code = 1 if any(p.errors for p in projects) else 0
     if not args.backend:
         from . import answercache
@@ -352,7 +354,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         paths = [(d, True) for d in scanned]
         for p, d in zip(projects, data):
             paths += answercache.watched_paths(p.root, p, d["kernel_name"])
-        answercache.store(_cache_argv(args), paths, output + "\n", code, started)
+        answercache.store([(_cache_argv(args), output + "\n", code)], paths, started)
     return code
 
 
@@ -376,7 +378,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     code = exit_code(projects, statuses, check=getattr(args, "check", False))
     if proj is not None and len(projects) == 1 and not args.backend and not getattr(args, "environment", None):
         # the plain `status [PATH] [--json] [--check]` form the answer cache answers
-        remember(args.path, _cache_argv(args)[2:], path, projects[0], statuses[0], rows[0], output, code, started)
+        remember(args.path, [(_cache_argv(args)[2:], output, code)], path, projects[0], statuses[0], rows[0],
+                 started)
     return code
 
 

@@ -62,15 +62,15 @@ def render(rows: list[dict[str, Any]], text: str, *, as_json: bool) -> str:
     return json.dumps(rows, indent=2) if as_json else (text or "No projects found.")
 
 
-def remember(path_arg: str, flags: list[str], query: Path, project: Project, status: Status,
-             row: dict[str, Any], output: str, code: int, started: float,
-             before: dict | None = None) -> None:
-    """Keep one project's answer to ``kernelenv status PATH_ARG FLAGS`` (``flags`` among
-    ``--json``, ``--check``; ``query``: that path resolved) for the next call: never while an
-    operation runs or before a first build (moves and copies are found elsewhere).
-    ``started``: ``time.time()`` before the answer was computed; ``before``: a snapshot of what
-    it reads taken then (:func:`kernelenv.answercache.snapshot`), which lets files written just
-    now back it. Never raises."""
+def remember(path_arg: str, answers: list[tuple[list[str], str, int]], query: Path, project: Project,
+             status: Status, row: dict[str, Any], started: float, before: dict | None = None) -> None:
+    """Keep one project's answers to ``kernelenv status PATH_ARG FLAGS``, each ``(flags,
+    output, exit code)`` (``flags`` among ``--json``, ``--check``; ``query``: that path
+    resolved) for the next call: never while an operation runs or before a first build
+    (moves and copies are found elsewhere). ``started``: ``time.time()`` before the answer was
+    computed; ``before``: a snapshot of what it reads taken then
+    (:func:`kernelenv.answercache.snapshot`), which lets files written just now back it.
+    Never raises."""
     from . import answercache
     from .layout import state_file
     from .locking import lock_file
@@ -78,8 +78,8 @@ def remember(path_arg: str, flags: list[str], query: Path, project: Project, sta
     if status is Status.BUILDING or not state_file(project.root, project.environment).is_file():
         return
     paths = answercache.watched_paths(query, project, row["status"].get("kernel_name"))
-    answercache.store(["status", path_arg, *flags], paths, output + "\n", code, started,
-                      locks=[str(lock_file(project.root))], before=before)
+    answercache.store([(["status", path_arg, *flags], output + "\n", code) for flags, output, code in answers],
+                      paths, started, locks=[str(lock_file(project.root))], before=before)
 
 
 def prime(known: Project) -> None:
@@ -105,12 +105,10 @@ def prime(known: Project) -> None:
         if project is None or project.root != root:
             return
         statuses, rows, text = compute([project])
-        for as_json in (False, True):
-            for check in (False, True):
-                flags = [f for f, on in (("--json", as_json), ("--check", check)) if on]
-                remember(str(root), flags, root, project, statuses[0], rows[0],
-                         render(rows, text, as_json=as_json), exit_code([project], statuses, check=check),
-                         started, before=before)
+        answers = [([f for f, on in (("--json", as_json), ("--check", check)) if on],
+                    render(rows, text, as_json=as_json), exit_code([project], statuses, check=check))
+                   for as_json in (False, True) for check in (False, True)]
+        remember(str(root), answers, root, project, statuses[0], rows[0], started, before=before)
     except Exception:  # noqa: BLE001 - a cache problem must never fail the operation that just worked
         return
 

@@ -239,12 +239,12 @@ def test_a_racy_answer_is_stored_only_when_both_snapshots_agree(tmp_path: Path, 
     paths = [(str(spec), True), (str(root), True)]
     argv = ["status", str(root)]
     started = time.time()
-    assert not answercache.store(argv, paths, "answer\n", 0, started)  # racy, nothing to compare with
+    assert not answercache.store([(argv, "answer\n", 0)], paths, started)  # racy, nothing to compare with
     before = answercache.snapshot(paths)
     spec.write_text("idna\n")  # edited while the answer was being computed
-    assert not answercache.store(argv, paths, "answer\n", 0, started, before=before)
+    assert not answercache.store([(argv, "answer\n", 0)], paths, started, before=before)
     before = answercache.snapshot(paths)
-    assert answercache.store(argv, paths, "answer\n", 0, started, before=before)
+    assert answercache.store([(argv, "answer\n", 0)], paths, started, before=before)
     assert answercache.lookup(argv) == ("answer\n", 0)
     st = spec.stat()
     spec.write_text("IDNA\n")  # same size, mtime put back: the content tells
