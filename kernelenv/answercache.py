@@ -31,9 +31,11 @@ folder's entries and what detection reads there (env files, the other files it e
 ``binder/`` and ``.binder/`` with their files); the project's env files; its ``.kernelenv``
 state, failure and lock files; the live env link, its target, interpreter, ``lib``,
 ``site-packages`` and ``conda-meta`` folders (the drift check); and each Jupyter kernels
-folder with the kernelspec of the project's kernel name. For ``detect``, also every folder
-the walk scanned: a file or folder added, removed or renamed anywhere it looked changes that
-folder's stamps. The key holds the command and its flags, Python, kernelenv's own source
+folder with the kernelspec of the project's kernel name. For ``detect``, every folder the
+walk scanned (a file or folder added, removed or renamed anywhere it looked changes that
+folder's stamps), the env files, every other file and path detection's readers looked at
+(:mod:`kernelenv.readlog`: a requirements file's ``-r`` includes ...) and what each kernel
+name was chosen from (:func:`kernel_name_paths`). The key holds the command and its flags, Python, kernelenv's own source
 stamps, the host and the environment variables kernelenv reads (``KERNELENV_*``,
 ``JUPYTER*``, ``XDG_*``, ``CONDA*``, ``PIXI*``, ``HOME``, ``USER`` ...).
 
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
 #: Stamps closer than this to the moment an answer was computed make it unsafe to store (s).
 RACY_SECONDS = 2.0
 #: Bump when the entry layout or the status/detect rules change.
-FORMAT = 2
+FORMAT = 3
 #: Largest file compared by content (bytes) when its stamp changed or is racy.
 MAX_CHECK_BYTES = 1 << 20
 #: Largest entry read (bytes); anything bigger is ignored.
@@ -91,19 +93,26 @@ def parse_args(argv: list[str]) -> tuple[str, str, tuple[str, ...]] | None:
     return argv[0], (path if path is not None else "."), tuple(sorted(flags))
 
 
-def cache_dir() -> str:
-    """The folder holding answers (see the module docstring)."""
+def cache_home() -> str:
+    """kernelenv's folder in the user's cache folder (``$KERNELENV_CACHE_HOME``, else
+    ``$XDG_CACHE_HOME/kernelenv`` or ``~/.cache/kernelenv``; platformdirs' user cache folder
+    off Linux)."""
     home = os.environ.get("KERNELENV_CACHE_HOME")
     if home:
-        return os.path.join(home, "answers")
+        return home
     if sys.platform.startswith("linux"):  # the XDG base directory rule, as platformdirs applies it
         base = os.environ.get("XDG_CACHE_HOME", "").strip()
         if not os.path.isabs(base):
             base = os.path.join(os.path.expanduser("~"), ".cache")
-        return os.path.join(base, "kernelenv", "answers")
+        return os.path.join(base, "kernelenv")
     from platformdirs import user_cache_dir
 
-    return os.path.join(user_cache_dir("kernelenv", appauthor=False), "answers")
+    return user_cache_dir("kernelenv", appauthor=False)
+
+
+def cache_dir() -> str:
+    """The folder holding answers (see the module docstring)."""
+    return os.path.join(cache_home(), "answers")
 
 
 def enabled() -> bool:
@@ -153,7 +162,7 @@ def _racy(st: tuple[int, ...] | None, since: float) -> bool:
 _CODE_STAMP: list[tuple[int, int]] = []
 
 
-def _code_stamp() -> tuple[int, int]:
+def code_stamp() -> tuple[int, int]:
     """(newest mtime_ns, number of files) of kernelenv's own ``.py`` files: an upgrade or an
     edit of kernelenv invalidates every entry. Taken once per process."""
     if _CODE_STAMP:
@@ -187,7 +196,7 @@ def _key(command: str, root: str, flags: tuple[str, ...]) -> tuple:
     # the environment kernelenv runs in (`python -m kernelenv` and the console script, whose
     # interpreter may be spelled python3, are the same one)
     interpreter = (sys.prefix, os.path.realpath(sys.executable))
-    return (FORMAT, command, flags, sys.version, interpreter, root, env, node, _code_stamp())
+    return (FORMAT, command, flags, sys.version, interpreter, root, env, node, code_stamp())
 
 
 def _entry_path(command: str, root: str, flags: tuple[str, ...]) -> str:
@@ -218,34 +227,27 @@ def _lookup(argv: list[str]) -> tuple[str, int] | None:
         return None
     command, path, flags = args
     root = os.path.realpath(path)
-    try:
-        with open(_entry_path(command, root, flags), "rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except OSError:
+    entry = read_entry(_entry_path(command, root, flags))
+    if entry is None or len(entry) != 5:
         return None
-    if len(data) > MAX_BYTES:
-        return None
-    try:
-        key, watched, output, code, locks = marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
-        return None
+    key, watched, output, code, locks = entry
     if key != _key(command, root, flags):
         return None
     changed = False
-    for i, (p, follow, st, check, racy) in enumerate(watched):
+    for i, (p, follow, st, check, racy, scan) in enumerate(watched):
         now = stamp(p, follow=follow)
         if now == st and not racy:
             continue
         if check is None or now is None or st is None or now[0] != st[0] or \
-                check_value(p, follow, now) != check:
+                _check(p, follow, now, scan) != check:
             return None
         if now != st or not _racy(now, _time()):
-            watched[i] = (p, follow, now, check, _racy(now, _time()))
+            watched[i] = (p, follow, now, check, _racy(now, _time()), scan)
             changed = True
     if any(_lock_held(r) for r in locks):
         return None
     if changed:  # the same content under new stamps: keep them, so the next lookup is stat-only
-        _write(_entry_path(command, root, flags), (key, watched, output, code, locks))
+        write_entry(_entry_path(command, root, flags), (key, watched, output, code, locks))
     return output, code
 
 
@@ -255,76 +257,115 @@ def _time() -> float:
     return time.time()
 
 
-def snapshot(paths: list[tuple[str, bool]]) -> dict[tuple[str, bool], tuple]:
+def _check(path: str, follow: bool, st: tuple[int, ...] | None, scan: tuple | None) -> bytes | str | tuple | None:
+    """The check value of a watched path: for a folder detection scans (``scan``: the
+    ``(workspace real path, want subfolders)`` it scans with) the folder as detection sees it
+    (:func:`kernelenv.folderscan.signature`: a notebook or data file added there leaves it
+    unchanged), else :func:`check_value`."""
+    if scan is not None and st is not None and st[0] == 0o04:
+        from .folderscan import signature
+
+        return signature(path, scan[0], scan[1])
+    return check_value(path, follow, st)
+
+
+def _spec(entry: tuple) -> tuple[str, bool, tuple | None]:
+    """``(path, follow, scan)`` of a watched path given as ``(path, follow)`` or ``(path, follow, scan)``."""
+    return (entry[0], entry[1], entry[2]) if len(entry) > 2 else (entry[0], entry[1], None)
+
+
+def snapshot(paths: list[tuple]) -> dict[tuple[str, bool], tuple]:
     """``{(path, follow): (stamp, check value)}`` of ``paths`` (as :func:`store` takes them),
     to take before computing an answer and hand to :func:`store` as ``before``."""
     out = {}
-    for p, follow in dict.fromkeys(paths):
+    for p, follow, scan in map(_spec, dict.fromkeys(paths)):
         st = stamp(p, follow=follow)
-        out[(p, follow)] = (st, check_value(p, follow, st))
+        out[(p, follow)] = (st, _check(p, follow, st, scan))
     return out
 
 
-def store(answers: list[tuple[list[str], str, int]], paths: list[tuple[str, bool]], started: float,
+def store(answers: list[tuple[list[str], str, int]], paths: list[tuple], started: float,
           locks: list[str] = (), before: dict[tuple[str, bool], tuple] | None = None) -> bool:
     """Keep ``answers``, each ``(argv, output, exit code)``: the answer to ``kernelenv <argv>``
     (a form :func:`parse_args` accepts; one command and path, several flag sets), all computed
-    from ``paths`` (``(path, follow links)`` pairs, stamped once for them all) from time
-    ``started`` (``time.time()`` when the computation began). ``locks``: lock files
+    from ``paths`` (``(path, follow links)`` pairs, or ``(path, follow links, scan)`` for a
+    folder detection scans, ``scan`` being the ``(workspace real path or None, want
+    subfolders)`` it scans with; stamped once for them all) from time ``started``
+    (``time.time()`` when the computation began). ``locks``: lock files
     (:func:`kernelenv.locking.lock_file`) no operation may hold for an answer to hold
     (``status``). Stores nothing when a stamp is within :data:`RACY_SECONDS` of ``started``
     (racy) and ``before`` (a :func:`snapshot` of ``paths`` taken before the answers were
-    computed; ``detect`` keeps no check values) does not hold that path with the same stamp
-    and check value, or a write fails; returns whether all were stored. Never raises."""
+    computed; ``detect`` keeps check values of its scanned folders only) does not hold that
+    path with the same stamp and check value, or a write fails; returns whether all were
+    stored. Never raises."""
     try:
         return _store(answers, paths, started, list(locks), before)
     except Exception:  # noqa: BLE001 - a cache problem must never break the command
         return False
 
 
-def _store(answers: list[tuple[list[str], str, int]], paths: list[tuple[str, bool]], started: float,
+def _store(answers: list[tuple[list[str], str, int]], paths: list[tuple], started: float,
            locks: list[str], before: dict[tuple[str, bool], tuple] | None) -> bool:
     forms = [(parse_args(argv), output, code) for argv, output, code in answers]
     if not forms or any(args is None for args, _, _ in forms) or not enabled():
         return False
-    checked = forms[0][0][0] == "status"  # detect watches thousands of folders: stamps only
+    # detect watches thousands of files: stamps only, and the scanned folders' signatures
+    checked = forms[0][0][0] == "status"
     watched = []
-    for p, follow in dict.fromkeys(paths):
+    for p, follow, scan in map(_spec, dict.fromkeys(paths)):
         st = stamp(p, follow=follow)
-        check = check_value(p, follow, st) if checked else None
+        check = _check(p, follow, st, scan) if checked or scan is not None else None
         racy = _racy(st, started)
         if racy and (check is None or before is None or before.get((p, follow)) != (st, check)):
             return False  # changed around the computation: the answer may be of other content
-        watched.append((p, follow, st, check, racy))
+        watched.append((p, follow, st, check, racy, scan))
     stored = True
     for (command, path, flags), output, code in forms:
         root = os.path.realpath(path)
-        stored &= _write(_entry_path(command, root, flags), (_key(command, root, flags), watched, output, code, locks))
+        stored &= write_entry(_entry_path(command, root, flags), (_key(command, root, flags), watched, output, code, locks))
     return stored
 
 
-def _write(entry: str, value: tuple) -> bool:
+def read_entry(entry: str) -> tuple | None:
+    """The value :func:`write_entry` wrote to file ``entry``, or ``None`` (absent, larger
+    than :data:`MAX_BYTES`, not a marshal tuple, or written by another Python)."""
+    try:
+        with open(entry, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES:
+        return None
+    try:
+        value = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    return value if isinstance(value, tuple) else None
+
+
+def write_entry(entry: str, value: tuple) -> bool:
     """Write one entry atomically (a temporary file renamed over it); whether it was written."""
     blob = marshal.dumps(value)
     if len(blob) > MAX_BYTES:
         return False
     os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
-    tmp = f"{entry}.{os.getpid()}.tmp"
+    from _thread import get_ident  # builtin; threads of one server write entries too
+
+    tmp = f"{entry}.{os.getpid()}.{get_ident()}.tmp"
     with open(tmp, "wb") as f:
         f.write(blob)
     os.replace(tmp, entry)
     return True
 
 
-def watched_paths(query: Path, project: Project, kernel_name: str | None) -> list[tuple[str, bool]]:
+def watched_paths(query: Path, project: Project, kernel_name: str | None) -> list[tuple]:
     """The ``(path, follow links)`` pairs the answer to ``status query`` for ``project`` was
     computed from (see the module docstring). Never raises: an unreadable folder is watched
     as itself."""
     from .detect import read_paths
     from .failures import failure_file
     from .folderscan import scan_folder
-    from .kernels import kernel_dirs
-    from .layout import link_target, live_link, python_in, site_packages, state_dir, state_file
+    from .layout import link_target, live_link, python_in, site_packages
     from .locking import lock_file
     from .state import read_state
 
@@ -333,17 +374,16 @@ def watched_paths(query: Path, project: Project, kernel_name: str | None) -> lis
     start = query if query.is_dir() else query.parent
     for d in (start, *start.parents):
         if d == root or root in d.parents:  # folders detection looks in on its way up to the root
-            out.append((str(d), True))
+            out.append((str(d), True, (None, False)))
         # above: what makes the root a uv workspace member or puts it inside an env
         out += [(str(d / name), True) for name in ("pyproject.toml", "pyvenv.cfg", "conda-meta")]
     # the project folder as detection reads it: its entries (a file added, removed or renamed),
     # its env files and the others it examined, binder/ and .binder/ (not its notebooks: a
     # notebook saved there leaves the folder's names as they were)
-    out += [(p, True) for p in read_paths(str(root), scan_folder(root, None, want_subdirs=False))]
+    out += read_paths(str(root), scan_folder(root, None, want_subdirs=False), (None, False))
     out += [(str(f.path), True) for f in project.files]
-    sd = state_dir(root)
-    out += [(str(sd), True), (str(state_file(root, project.environment)), True),
-            (str(failure_file(root)), True), (str(lock_file(root)), True)]
+    out += kernel_name_paths(project, kernel_name)
+    out += [(str(failure_file(root)), True), (str(lock_file(root)), True)]
     state = read_state(root, project.environment) or {}
     inputs = state.get("inputs")
     if isinstance(inputs, dict):
@@ -356,6 +396,19 @@ def watched_paths(query: Path, project: Project, kernel_name: str | None) -> lis
                 (str(python_in(target, "conda")), True), (str(target / "lib"), True),
                 (str(target / "conda-meta"), True), (str(target / "Lib" / "site-packages"), True)]
         out += [(str(sp), True) for sp in site_packages(target)]
+    return out
+
+
+def kernel_name_paths(project: Project, kernel_name: str | None) -> list[tuple[str, bool]]:
+    """The ``(path, follow links)`` pairs ``project``'s kernel name (``kernel_name``, as
+    :func:`kernelenv.kernels.kernel_name` gave it) was chosen from: its state folder and
+    file (the recorded name) and each Jupyter kernels folder (a kernelspec added or removed)
+    with that kernelspec."""
+    from .kernels import kernel_dirs
+    from .layout import state_dir, state_file
+
+    root = project.root
+    out = [(str(state_dir(root)), True), (str(state_file(root, project.environment)), True)]
     for d in kernel_dirs():
         out.append((str(d), True))
         if kernel_name:

@@ -39,7 +39,7 @@ __all__ = [
 
 
 def detect(workspace: Path | str, *, backend: Backend | str | None = None,
-           scanned: list[str] | None = None) -> list[Project]:
+           scanned: list[tuple] | None = None) -> list[Project]:
     """Find the projects in a workspace folder. Never runs project code.
 
     Args:

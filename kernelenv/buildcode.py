@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .model import FileRole, Project
+from .readlog import probe
 
 #: PEP 621 fields whose being ``dynamic`` makes uv build the project to read them.
 DYNAMIC_BUILD_FIELDS = ("dependencies", "optional-dependencies", "requires-python", "version")
@@ -137,7 +138,7 @@ def _pyproject_reasons(path: Path, rel: str, read: Reader) -> list[str]:
             who = (f"its in-tree build backend {backend or ''} (backend-path = {backend_path!r}: code in "
                    "this repository)" if in_tree else
                    f"its build backend {backend}" if backend else
-                   "setuptools' legacy backend, i.e. setup.py" if (path.parent / "setup.py").exists() else
+                   "setuptools' legacy backend, i.e. setup.py" if probe(path.parent / "setup.py")[0] != "missing" else
                    "its build backend (setuptools by default)")
             # uv reads static dependencies without building: a dynamic version alone is needed
             # by `uv lock` only (observed with uv 0.13: `uv pip install -r pyproject.toml` skips it)

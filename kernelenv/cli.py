@@ -326,7 +326,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
     started = time.time()
     root = Path(args.path).resolve()
-    scanned: list[str] = []
+    scanned: list[tuple] = []
     projects = api.detect(root, backend=args.backend, scanned=scanned)
     data = [p.to_dict(relative_to=root) for p in projects]
     lines = []
@@ -351,9 +351,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if not args.backend:
         from . import answercache
 
-        paths = [(d, True) for d in scanned]
+        paths = list(scanned)
         for p, d in zip(projects, data):
-            paths += answercache.watched_paths(p.root, p, d["kernel_name"])
+            paths += answercache.kernel_name_paths(p, d["kernel_name"])
         answercache.store([(_cache_argv(args), output + "\n", code)], paths, started)
     return code
 

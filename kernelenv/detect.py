@@ -45,22 +45,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import projectmemo
 from .errors import EnvFileError
 from .folderscan import (BINDER_DIRS, GENERATED_BINDER_MARKER, PRUNE_DIRS, Folder, classify, inside,
                          is_candidate, lock_kind, scan_folder)
 from .model import Backend, Project
-from .projectrules import build_project, parse_backend, safe_build
 
 def detect(workspace: Path, *, backend: Backend | str | None = None,
-           scanned: list[str] | None = None) -> list[Project]:
+           scanned: list[tuple] | None = None) -> list[Project]:
     """Find every project under ``workspace`` (see the module docstring for the rules).
 
     Args:
         workspace: the folder to scan recursively.
         backend: force this backend for every project (highest priority).
-        scanned: when given, every path detection read is appended to it (each folder the
-            walk listed, its env files and binder folders), so a caller can tell later
-            whether anything it depends on changed (:mod:`kernelenv.answercache`).
+        scanned: when given, every path detection read is appended to it as the answer
+            cache (:mod:`kernelenv.answercache`) watches paths (:func:`read_paths`: each
+            folder the walk listed, its env files and binder folders; and ``(path, True)``
+            for the other files and paths the readers looked at, such as a requirements
+            file's ``-r`` includes), so a caller can tell later whether anything it
+            depends on changed.
 
     Returns:
         Projects sorted by root path. Parse errors are in each ``Project.errors``.
@@ -74,7 +77,7 @@ def detect(workspace: Path, *, backend: Backend | str | None = None,
         raise FileNotFoundError(f"workspace folder not found: {workspace}")
     if not workspace.is_dir():
         raise NotADirectoryError(f"not a folder: {workspace}")
-    forced = parse_backend(backend) if backend is not None else None
+    forced = _backend(backend)
     ws_real = os.path.realpath(workspace)
     projects: list[Project] = []
     claimed: set[str] = set()
@@ -87,13 +90,16 @@ def detect(workspace: Path, *, backend: Backend | str | None = None,
         if real in visited or real in claimed:
             continue
         visited.add(real)
+        deps: list[str] | None = [] if scanned is not None else None
         folder = scan_folder(path, ws_real)
         if scanned is not None:
-            scanned += read_paths(path, folder)
+            scanned += read_paths(path, folder, (ws_real, True))
         if folder.is_env:
             continue
         if is_candidate(folder):
-            project = safe_build(folder, workspace, forced)
+            project = projectmemo.build(folder, workspace, forced, deps)
+            if deps:
+                scanned += [(p, True) for p in deps]
             if project is not None:
                 projects.append(project)
                 claimed.update(_claimed_by(project))
@@ -110,16 +116,19 @@ def detect(workspace: Path, *, backend: Backend | str | None = None,
     return projects
 
 
-def read_paths(path: str, folder: Folder) -> list[str]:
+def read_paths(path: str, folder: Folder, scan: tuple[str | None, bool]) -> list[tuple]:
     """What detection read of one scanned folder (``folder``, from
-    :func:`kernelenv.folderscan.scan_folder` of ``path``): the folder (its entries), its env
-    files, the other files it examined, and its binder folders with their files and generated
-    marker. The answer cache (:mod:`kernelenv.answercache`) watches them."""
-    out = [path, *(os.path.join(path, n) for n in (*folder.files, *folder.examined))]
+    :func:`kernelenv.folderscan.scan_folder` of ``path`` with ``scan``, its ``(workspace real
+    path or None, want subfolders)`` arguments), as the answer cache
+    (:mod:`kernelenv.answercache`) watches it: the folder itself and its binder folders as
+    ``(path, True, scan)`` (compared by what a scan finds there), its env files, the other
+    files it examined and the binder folders' files and generated marker as ``(path, True)``."""
+    out: list[tuple] = [(path, True, scan)]
+    out += [(os.path.join(path, n), True) for n in (*folder.files, *folder.examined)]
     for b in BINDER_DIRS:
         bp = os.path.join(path, b)
-        out += [bp, os.path.join(bp, GENERATED_BINDER_MARKER)]
-        out += [os.path.join(bp, n) for n in folder.binder.get(b, {})]
+        out += [(bp, True, (scan[0], False)), (os.path.join(bp, GENERATED_BINDER_MARKER), True)]
+        out += [(os.path.join(bp, n), True) for n in folder.binder.get(b, {})]
     return out
 
 
@@ -133,7 +142,7 @@ def find_project(path: Path, *, workspace: Path | None = None,
     belong to their parent.
     """
     path = Path(path).absolute()
-    forced = parse_backend(backend) if backend is not None else None
+    forced = _backend(backend)
     ws = Path(workspace).absolute() if workspace is not None else None
     ws_real = os.path.realpath(ws) if ws is not None else None
     start = path if path.is_dir() else path.parent
@@ -148,7 +157,7 @@ def find_project(path: Path, *, workspace: Path | None = None,
         folder = scan_folder(d, ws_real, want_subdirs=False)
         if folder.is_env or not is_candidate(folder) or _in_pruned(d, chain[i:], ws):
             continue
-        project = safe_build(folder, ws or d, forced)
+        project = projectmemo.build(folder, ws or d, forced)
         if project is None:
             continue
         owner = _workspace_owner(d, chain[i + 1:], ws or d, forced)
@@ -168,6 +177,8 @@ def root_files_project(project: Project) -> Project | None:
     folder.binder = {}
     if folder.is_env or not is_candidate(folder):
         return None
+    from .projectrules import build_project
+
     forced = project.backend if "(--backend)" in project.backend_reason else None
     own = build_project(folder, project.workspace or project.root, forced)
     if own is not None and project.environment:
@@ -175,6 +186,14 @@ def root_files_project(project: Project) -> Project | None:
 
         own = replace(own, environment=project.environment)
     return own
+
+
+def _backend(value: Backend | str | None) -> Backend | None:
+    if value is None:
+        return None
+    from .projectrules import parse_backend
+
+    return parse_backend(value)
 
 
 def _in_pruned(d: Path, chain: list[Path], ws: Path | None) -> bool:
@@ -207,7 +226,7 @@ def _workspace_owner(member: Path, ancestors: list[Path], workspace: Path,
         except (OSError, EnvFileError):
             continue
         folder = scan_folder(a, None, want_subdirs=False)
-        project = safe_build(folder, workspace, forced)
+        project = projectmemo.build(folder, workspace, forced)
         if project is None:
             continue
         for c in _claimed_by(project):
@@ -231,9 +250,13 @@ def _claimed(project: Project) -> list[str]:
     pp_path = project.root / "pyproject.toml"
     if project.config_dir is not None or not pp_path.is_file():
         return []
-    from .parsers.pyproject import read_pyproject
+    from .parsers.errors_util import read_text
 
     try:
+        if "workspace" not in read_text(pp_path):  # no [tool.uv.workspace]: nothing to parse
+            return []
+        from .parsers.pyproject import read_pyproject
+
         pp = read_pyproject(pp_path)
     except EnvFileError:
         return []

@@ -147,6 +147,19 @@ def scan_folder(path: Path | str, ws_real: str | None, want_subdirs: bool = True
     return folder
 
 
+def signature(path: str, ws_real: str | None, want_subdirs: bool) -> tuple:
+    """Folder ``path`` as detection sees it, scanned as :func:`scan_folder` does with
+    ``ws_real`` and ``want_subdirs``: whether it is an env, its env files with their kinds,
+    the other files it examined, its binder folders' env files, its links out of the
+    workspace and (``want_subdirs``) the subfolders the walk enters. Other entries (a
+    notebook, a data file) are not in it, so adding one leaves the signature unchanged.
+    Plain data (tuples of str/bool) for :mod:`kernelenv.answercache`."""
+    f = scan_folder(path, ws_real, want_subdirs)
+    return (f.is_env, tuple(sorted(f.files.items())), tuple(sorted(f.examined)),
+            tuple((b, tuple(sorted(files.items()))) for b, files in sorted(f.binder.items())),
+            tuple(sorted(f.outside_links)), tuple(sorted(e.name for e in f.subdirs)))
+
+
 def _add_file(folder: Folder, e: os.DirEntry, kind: str, ws_real: str | None) -> None:
     try:
         if e.is_symlink() and not inside(os.path.realpath(e.path), ws_real):
@@ -185,5 +198,5 @@ def is_candidate(folder: Folder) -> bool:
     return False
 
 
-__all__ = ["classify", "lock_kind", "scan_folder", "is_candidate", "inside", "Folder", "PRUNE_DIRS",
+__all__ = ["classify", "lock_kind", "scan_folder", "signature", "is_candidate", "inside", "Folder", "PRUNE_DIRS",
            "BINDER_DIRS", "GENERATED_BINDER_MARKER", "TOOLING_REQ", "INFO_KINDS", "CONDA_KINDS", "PIP_SPEC_KINDS", "PIP_LOCK_ORDER"]

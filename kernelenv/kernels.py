@@ -84,12 +84,29 @@ def is_valid_kernel_name(name: object) -> bool:
             and KERNEL_NAME_RE.match(name) is not None and name not in RESERVED_NAMES)
 
 
+_KERNEL_DIRS: dict[tuple, list[Path]] = {}
+#: The environment variables ``jupyter_core.paths.jupyter_path`` (and platformdirs under it) read.
+_JUPYTER_PATH_VARS = ("JUPYTER_PATH", "JUPYTER_DATA_DIR", "JUPYTER_PREFER_ENV_PATH", "JUPYTER_PLATFORM_DIRS",
+                      "JUPYTER_USE_PROGRAMDATA", "XDG_DATA_HOME", "XDG_DATA_DIRS", "HOME", "CONDA_PREFIX",
+                      "CONDA_DEFAULT_ENV", "APPDATA", "LOCALAPPDATA", "PROGRAMDATA", "USERPROFILE",
+                      "PYTHONUSERBASE")
+
+
 def kernel_dirs() -> list[Path]:
     """The ``kernels`` folders on Jupyter's data path (``jupyter_core.paths.jupyter_path``),
-    highest priority first; absent ones included."""
-    from jupyter_core.paths import jupyter_path
+    highest priority first; absent ones included. ``jupyter_path`` depends on the interpreter
+    and the environment variables in :data:`_JUPYTER_PATH_VARS` only, so its answer is kept
+    per value of those (a ``kernelenv detect`` of 40 projects asks 80 times)."""
+    key = (sys.prefix, *(os.environ.get(n) for n in _JUPYTER_PATH_VARS))
+    dirs = _KERNEL_DIRS.get(key)
+    if dirs is None:
+        from jupyter_core.paths import jupyter_path
 
-    return [Path(p) / "kernels" for p in jupyter_path()]
+        dirs = [Path(p) / "kernels" for p in jupyter_path()]
+        if len(_KERNEL_DIRS) > 16:  # a server whose environment keeps changing
+            _KERNEL_DIRS.clear()
+        _KERNEL_DIRS[key] = dirs
+    return list(dirs)
 
 
 def find_spec_dir(name: str) -> Path | None:

@@ -25,7 +25,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .folderscan import inside
 from .model import Backend, Project
+from .readlog import probe
 
 
 def decide(project: Project, pyproject: Any | None) -> tuple[bool, str]:
@@ -84,16 +86,15 @@ def _sources(root: Path, pyproject: Any, poetry: dict | None, tool: dict) -> str
     for pkg in hatch.get("packages") or [] if isinstance(hatch, dict) else []:
         if isinstance(pkg, str):
             cands.append(pkg)
-    real_root = root.resolve()
+    real_root = probe(root)[1]
+    if not real_root:
+        return None
     for c in cands:
         if ".." in Path(c).parts or Path(c).is_absolute():
             continue
-        p = root / c
-        try:
-            if (p.is_dir() or p.is_file()) and p.resolve().is_relative_to(real_root):
-                return c
-        except OSError:
-            continue
+        kind, real = probe(root / c)
+        if kind in ("dir", "file") and inside(real, real_root):
+            return c
     return None
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from .errors import EnvFileError
 from .folderscan import (CONDA_KINDS, INFO_KINDS, PIP_LOCK_ORDER, PIP_SPEC_KINDS, TOOLING_REQ, Folder)
 from .model import Backend, EnvFile, FileRole, Project, PythonRequest
+from .readlog import probe
 
 
 @dataclass
@@ -578,7 +579,7 @@ def _project_install(project: Project, parsed: _Parsed) -> None:
     from .projectinstall import decide
 
     pp_path = project.root / "pyproject.toml"
-    pp = parsed_pyproject(parsed, pp_path) if pp_path.is_file() else None
+    pp = parsed_pyproject(parsed, pp_path) if probe(pp_path)[0] == "file" else None
     project.install_project, project.install_project_reason = decide(project, pp)
     if project.install_project and not project.runs_build_backend:
         project.runs_build_backend = ("pyproject.toml: create installs the project itself (editable), as its "

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 
 from ..errors import EnvFileError, EnvFileErrors
+from ..readlog import note
 
 #: Largest spec file read (requirements*.txt, environment.yml, pyproject.toml, Pipfile,
 #: pixi.toml, runtime.txt ...): 4 MiB. Real ones are a few KB; a hashed requirements
@@ -40,10 +41,19 @@ MAX_DEPTH = 64
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-if sys.version_info >= (3, 11):
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+
+def _tomllib():
+    """tomllib (tomli before Python 3.11), imported when a TOML file is parsed: reading a
+    requirements file or a state file needs no TOML parser (issue 15)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
+
 
 # Anchored at the end, no leading ``\s*``: a leading ``\s*`` with ``search`` is
 # quadratic in a run of spaces.
@@ -213,7 +223,9 @@ def read_text(path: Path, limit: int = MAX_SPEC_BYTES) -> str:
                 raise too_large(path, size, limit)
             data = f.read(limit + 1)
     except OSError as exc:
+        note(path, None)
         raise EnvFileError(path, f"cannot read: {exc.strerror or exc}", code="unreadable") from exc
+    note(path, data)
     if len(data) > limit:
         raise too_large(path, len(data), limit)
     try:
@@ -288,8 +300,8 @@ def load_toml(path: Path, limit: int = MAX_SPEC_BYTES) -> tuple[dict[str, Any], 
     """
     text = read_text(path, limit)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        data = _tomllib().loads(text)
+    except _tomllib().TOMLDecodeError as exc:
         raise toml_error(path, exc, text) from exc
     except RecursionError:
         raise nesting_error(path, text) from None

@@ -20,6 +20,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ..errors import EnvFileError
+from ..readlog import probe
 from .errors_util import Collector, bounded, read_text, requirement_error
 
 #: Global options pip accepts in a requirements file, with whether they take a value.
@@ -188,7 +189,7 @@ def parse_line(path: Path, no: int, line: str, col0: int = 0, *, constraint: boo
             if target in seen:
                 raise EnvFileError(path, f"{opt} {value} includes itself (circular include)",
                                    no, col0 + 1, code="circular-include")
-            if not target.is_file():
+            if probe(target)[0] != "file":
                 raise EnvFileError(path, f"{opt} {value}: file not found ({target})", no,
                                    col0 + 1, code="missing-include")
             if not follow:

@@ -205,9 +205,10 @@ def test_status_right_after_a_build_is_answered_and_edits_in_that_second_are_see
 
 
 def test_notebook_saves_and_touches_keep_the_answer(project: Path) -> None:
-    """A notebook saved the way Jupyter saves (a temporary file renamed over it) and a `touch`
-    of the env file change stamps but nothing status reads: still answered from the cache. A
-    new file in the project folder is a new entry there, so that answer is computed."""
+    """A notebook saved the way Jupyter saves (a temporary file renamed over it), a `touch`
+    of the env file and a new notes file or data folder change stamps but nothing status reads
+    (the project folder is compared as detection scans it): still answered from the cache. A
+    new env file there changes what detection finds, so that answer is computed."""
     (project / "analysis.ipynb").write_text("{}")
     first, code = _cached_answer(project)
     tmp = project / ".~analysis.ipynb"
@@ -217,12 +218,18 @@ def test_notebook_saves_and_touches_keep_the_answer(project: Path) -> None:
     out, code2, cached = _status(project)
     assert cached and (out, code2) == (first, code)
     (project / "notes.md").write_text("new\n")
+    (project / "data").mkdir()
     try:
+        out, code2, cached = _status(project)
+        assert cached and (out, code2) == (first, code)
+        (project / "environment.yml").write_text("dependencies:\n  - python=3.11\n")
         out, _, cached = _status(project)
-        assert not cached and "ready" in out
+        assert not cached and "stale (rattler" in out
     finally:
         (project / "notes.md").unlink()
+        (project / "data").rmdir()
         (project / "analysis.ipynb").unlink()
+        (project / "environment.yml").unlink(missing_ok=True)
 
 
 def test_a_racy_answer_is_stored_only_when_both_snapshots_agree(tmp_path: Path, monkeypatch) -> None:
