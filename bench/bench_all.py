@@ -9,11 +9,15 @@ one install, whichever side runs it; the fastest runs are free of such stalls), 
 before and after the row and whether bytecode was on for kernelenv's own modules. Rows:
 
 * ``status``: ``kernelenv status`` (the console script) on a ready requirements project vs
-  ``python -c pass``, answered from the answer cache (kernelenv/answercache.py) and, in a
-  second row, computed (``KERNELENV_ANSWER_CACHE=0``); with ../shared/corpus, the same on a
-  ready uv.lock project (kriti-ach__SharedControlPaper) vs ``uv sync --frozen --dry-run``;
+  ``python -c pass``, in four rows: answered from the answer cache (kernelenv/answercache.py);
+  the same right after a notebook was added in the project folder (still the answer cache:
+  the folder is compared as detection scans it); computed after a new kernelspec appeared in
+  Jupyter's kernels folder (the answer cache misses, detection comes from its memo,
+  kernelenv/projectmemo.py); and computed with both off (``KERNELENV_ANSWER_CACHE=0``); with
+  ../shared/corpus, the answer-cache row on a ready uv.lock project
+  (kriti-ach__SharedControlPaper) vs ``uv sync --frozen --dry-run``;
 * ``detect``: ``kernelenv detect`` as a process vs ``find -type f`` on bench_detect.py's
-  20,000-file tree, from the answer cache and computed;
+  20,000-file tree, in the same four rows (the memo row after a new folder in the tree);
 * ``create``: ``kernelenv create`` of the in-repo fixture ``binder-examples__requirements``
   vs ``uv venv`` + ``uv pip install -r requirements.txt ipykernel pip`` into a new folder;
   and the first ``kernelenv status`` right after each create (the answer the build left in
@@ -46,6 +50,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "projects" / "binder-examples__requirements"
@@ -110,31 +115,54 @@ class Bench:
 
     def status(self) -> None:
         proj = self.work / "warm-project"  # ready: created in __init__
+        kernels = Path(self.env["JUPYTER_DATA_DIR"]) / "kernels"
+
+        def new_kernelspec(i: int) -> None:  # another project registered its kernel
+            (kernels / f"bench-other-{i}").mkdir(parents=True)
+            (kernels / f"bench-other-{i}" / "kernel.json").write_text('{"argv": ["python"], "display_name": "x"}')
+
         self._cached_and_computed("status", proj, "ready requirements project", "`python -c pass`",
-                                  [sys.executable, "-c", "pass"], self.repeat * 5)
+                                  [sys.executable, "-c", "pass"], self.repeat * 5,
+                                  ("a new kernelspec in Jupyter's kernels folder", new_kernelspec))
         self._status_uvlock()
 
     def _cached_and_computed(self, command: str, path: Path, what: str, base_name: str, base_argv: list[str],
-                             runs: int) -> None:
-        """Two rows: ``kernelenv COMMAND PATH`` answered from the answer cache, and computed
-        (``KERNELENV_ANSWER_CACHE=0``), each against ``base_argv``."""
+                             runs: int, miss: tuple[str, Callable[[int], None]]) -> None:
+        """Four rows of ``kernelenv COMMAND PATH``, each against ``base_argv``: answered from the
+        answer cache; the same after a notebook was added in PATH (the answer cache compares the
+        folder as detection scans it); computed after ``miss`` (a change the answer depends on
+        but detection does not: detection comes from its memo, kernelenv/projectmemo.py); and
+        computed with both off (``KERNELENV_ANSWER_CACHE=0``)."""
         from kernelenv.answercache import RACY_SECONDS
 
         uncached = {**self.env, "KERNELENV_ANSWER_CACHE": "0"}
         # the bytecode of every module this command imports (detect reads YAML, TOML, MatchSpecs
         # that create/status of the warm-up project never did), as an installed package has it
         _run([*self.cli, command, str(path)], {k: v for k, v in uncached.items() if k != "PYTHONDONTWRITEBYTECODE"})
+        _run([*self.cli, command, str(path)], self.env)  # fills detection's memo
         time.sleep(RACY_SECONDS + 0.2)  # the files out of the racy window: the next answer is stored
         _run([*self.cli, command, str(path)], self.env)
+        what_miss, make_miss = miss
         l0 = _load()
-        ours, computed, base = [], [], []
-        for _ in range(runs):
+        ours, notebook, memo, computed, base = [], [], [], [], []
+        for i in range(runs):
             ours.append(_run([*self.cli, command, str(path)], self.env))
+            (path / f"bench-notebook-{i}.ipynb").write_text("{}")
+            notebook.append(_run([*self.cli, command, str(path)], self.env))
+            make_miss(i)
+            memo.append(_run([*self.cli, command, str(path)], self.env))
             computed.append(_run([*self.cli, command, str(path)], uncached))
             base.append(_run(base_argv, self.env))
-        self.row(f"`kernelenv {command}`, {what} (answer cache)", ours, base_name, base, (l0, _load()))
-        self.row(f"`kernelenv {command}`, same, computed (`KERNELENV_ANSWER_CACHE=0`)", computed, base_name, base,
-                 (l0, _load()))
+            time.sleep(RACY_SECONDS + 0.2)  # what this run changed ages, so the next answer is stored
+            _run([*self.cli, command, str(path)], self.env)
+        load = (l0, _load())
+        self.row(f"`kernelenv {command}`, {what} (answer cache)", ours, base_name, base, load)
+        self.row(f"`kernelenv {command}`, same, a notebook just added in it (answer cache)", notebook, base_name,
+                 base, load)
+        self.row(f"`kernelenv {command}`, same, computed after {what_miss} (detection from its memo)", memo,
+                 base_name, base, load)
+        self.row(f"`kernelenv {command}`, same, computed (`KERNELENV_ANSWER_CACHE=0`: no answer cache, no memo)",
+                 computed, base_name, base, load)
 
     def _status_uvlock(self) -> None:
         src = CORPUS / "kriti-ach__SharedControlPaper"
@@ -168,7 +196,8 @@ class Bench:
         tree = self.work / "tree"
         n, _ = make_tree(tree, 20_000)
         self._cached_and_computed("detect", tree, f"{n} files (process)", "`find -type f`",
-                                  ["find", str(tree), "-type", "f"], self.repeat * 3)
+                                  ["find", str(tree), "-type", "f"], self.repeat * 3,
+                                  ("a new folder in the tree", lambda i: (tree / f"bench-folder-{i}").mkdir()))
 
     def _raw_uv(self, dest: Path, python: str, *, compile_bytecode: bool = False) -> float:
         from kernelenv.uvtool import uv_bin
