@@ -47,9 +47,10 @@ from pathlib import Path
 
 from . import projectmemo
 from .errors import EnvFileError
-from .folderscan import (BINDER_DIRS, GENERATED_BINDER_MARKER, PRUNE_DIRS, Folder, classify, inside,
-                         is_candidate, lock_kind, scan_folder)
+from .folderscan import (BINDER_DIRS, GENERATED_BINDER_MARKER, PRUNE_DIRS, Folder, classify, inside, is_candidate,
+                         lock_kind, scan_folder)
 from .model import Backend, Project
+
 
 def detect(workspace: Path, *, backend: Backend | str | None = None,
            scanned: list[tuple] | None = None) -> list[Project]:

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ def history_dir(root: Path, environment: str | None = None) -> Path:
     (a pixi environment other than ``default``: ``history`` in its
     :func:`kernelenv.layout.environment_dir`)."""
     return environment_dir(root, environment) / "history"
+
+
+#: The name prefix of a build folder moved aside to be deleted (:func:`prune` with ``defer``).
+TRASH_PREFIX = ".deleting-"
 
 
 def is_build_id(name: str) -> bool:
@@ -347,14 +352,19 @@ def disk_usage(paths: Iterable[Path]) -> dict[str, int]:
     return {"apparent": apparent, "unique": unique, "freed": freed, "files": files}
 
 
-def prune(root: Path, keep: int, environment: str | None = None) -> list[str]:
+def prune(root: Path, keep: int, environment: str | None = None, *, defer: bool = False) -> list[str]:
     """Delete builds past the limit and leftovers; return the ids deleted.
 
     Keeps the live build and the ``keep`` most recent other builds that have a valid
     record made for this folder and an env folder. Deletes env folders without a record
     (half-built or killed builds), records whose env folder is gone, builds made for
-    another folder (copied with the project) and older builds. Call it only
-    while holding the project's lock.
+    another folder (copied with the project) and older builds. ``defer``: each env folder
+    is moved aside (renamed to :data:`TRASH_PREFIX` + its id: no longer a build, its record
+    already gone) and deleted by a process of its own that nothing waits for
+    (:func:`_delete_in_background`); what is left of it is deleted by the next build while it
+    installs (``kernelenv.operations``) or by ``kernelenv gc``. Deleting a build's thousands
+    of files takes longer than a rebuild from uv's cache. Call it only while holding the
+    project's lock.
     """
     entries = list_builds(root, environment=environment)
     live = live_build(root, environment)
@@ -365,12 +375,12 @@ def prune(root: Path, keep: int, environment: str | None = None) -> list[str]:
     for e in entries:
         if e.id in keep_ids:
             continue
-        _delete_build(root, e.id, environment)
+        _delete_build(root, e.id, environment, defer=defer)
         removed.append(e.id)
     return removed
 
 
-def _delete_build(root: Path, build_id: str, environment: str | None = None) -> None:
+def _delete_build(root: Path, build_id: str, environment: str | None = None, *, defer: bool = False) -> None:
     hd = history_dir(root, environment)
     # the record goes first: a build without a record is garbage either way
     for suffix in (".json", ".lock"):
@@ -378,7 +388,39 @@ def _delete_build(root: Path, build_id: str, environment: str | None = None) -> 
             (hd / f"{build_id}{suffix}").unlink()
         except OSError:
             pass
-    shutil.rmtree(envs_dir(root, environment) / build_id, ignore_errors=True)
+    folder = envs_dir(root, environment) / build_id
+    if defer and folder.is_dir() and not folder.is_symlink():
+        trash = folder.with_name(TRASH_PREFIX + build_id)
+        try:
+            folder.rename(trash)
+        except OSError:
+            pass
+        else:
+            _delete_in_background(trash)
+            return
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _delete_in_background(folder: Path) -> None:
+    """Start deleting ``folder`` (a build moved aside, a real folder, not a link) in a
+    process of its own: ``rm -rf`` (an argument list, no shell) where there is one, detached,
+    so neither this operation nor the command that ran it waits for it. Where there is no
+    ``rm``, or it cannot start, the folder stays for the next build's garbage collection
+    (``kernelenv.operations``) or ``kernelenv gc``."""
+    _DELETING[:] = [p for p in _DELETING if p.poll() is None]  # reaps the finished ones (servers)
+    rm = shutil.which("rm") if os.name == "posix" else None
+    if rm is None:
+        return
+    try:
+        _DELETING.append(subprocess.Popen([rm, "-rf", "--", str(folder)], stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                          start_new_session=True, close_fds=True))
+    except OSError:
+        pass
+
+
+#: The ``rm`` processes :func:`_delete_in_background` started that may still run.
+_DELETING: list[subprocess.Popen] = []
 
 
 def fmt_bytes(n: int | None) -> str:

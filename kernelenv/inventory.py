@@ -240,7 +240,7 @@ def _dead_foreign_kernels(already: set[Path]) -> list[GcItem]:
 
 
 def _build_garbage(root: Path) -> list[GcItem]:
-    from .history import history_dir
+    from .history import TRASH_PREFIX, history_dir
 
     out = []
     live = live_build(root)
@@ -255,7 +255,10 @@ def _build_garbage(root: Path) -> list[GcItem]:
         if child.name in keep_ids:
             continue
         recorded = is_build_id(child.name) and (history_dir(root) / f"{child.name}.json").is_file()
-        if not recorded and child.name != live:
+        if child.name.startswith(TRASH_PREFIX):
+            out.append(GcItem("old-build", child, f"{root}: {child.name} passed the history limit ({keep}) and "
+                              "was moved aside to be deleted", disk_usage([child])["freed"]))
+        elif not recorded and child.name != live:
             out.append(GcItem("half-built", child, f"{root}: {child.name} has no build record (a killed build?)",
                               disk_usage([child])["freed"]))
         elif recorded:

@@ -15,6 +15,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from .uvtool import clean_env
 
 if TYPE_CHECKING:
     from .bytecode import Takeover
+    from .interpreters import Interpreter
 
 
 def _check_parse_errors(project: Project) -> None:
@@ -47,19 +49,33 @@ def _new_build_dir(root: Path, environment: str | None = None) -> Path:
     return d / f"b-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
 
 
-def _collect_garbage(project: Project) -> None:
-    """Delete env folders that are neither live nor a recorded build (left by killed builds)."""
+def _collect_garbage(project: Project) -> threading.Thread | None:
+    """Start deleting the env folders that are neither live nor a recorded build (left by
+    killed builds, or moved aside by the last build's :func:`~kernelenv.history.prune`) in a
+    thread, so it runs while the new env installs; returns the thread to join (``None``:
+    nothing to delete). Lists them now, before the new build's folder exists."""
     from .history import history_dir, is_build_id, live_build
 
     env = project.environment
     d = envs_dir(project.root, env)
     if not d.is_dir():
-        return
+        return None
     keep = {live_build(project.root, env)}
+    garbage = []
     for child in d.iterdir():
         recorded = is_build_id(child.name) and (history_dir(project.root, env) / f"{child.name}.json").is_file()
         if child.name not in keep and not recorded:
+            garbage.append(child)
+    if not garbage:
+        return None
+
+    def delete() -> None:
+        for child in garbage:
             shutil.rmtree(child, ignore_errors=True)
+
+    thread = threading.Thread(target=delete, name="kernelenv-delete-old-builds", daemon=False)
+    thread.start()
+    return thread
 
 
 #: What a kernel start imports beyond ``ipykernel`` (ipykernel_launcher's app, the shell, the
@@ -213,8 +229,21 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
     loc = kernel_location or KernelLocation.from_dict((read_state(project.root, env) or {}).get("kernel_location"))
     name = kernel_name(project, loc)  # refuses before building when a foreign kernelspec is in the way
     ensure_state_dir(project.root, env)  # refuses a planted link in the environment's own folder
-    _collect_garbage(project)
+    deleting = _collect_garbage(project)
     build_dir = _new_build_dir(project.root, env)
+    try:
+        return _build_into(project, builder, build_dir, interpreter, from_lock=from_lock, reporter=reporter,
+                           strip_builds=strip_builds, name=name, loc=loc, reason=reason)
+    finally:
+        if deleting is not None:  # deleted meanwhile: the old folders were listed before this build's
+            deleting.join()
+
+
+def _build_into(project: Project, builder: Builder, build_dir: Path, interpreter: Interpreter | None, *,
+                from_lock: bool,
+                reporter: Reporter, strip_builds: bool, name: str, loc: KernelLocation, reason: str) -> StatusReport:
+    """:func:`_build` from the install into ``build_dir`` on: check, switch, record, register."""
+    env = project.environment
     try:
         builder.build(project, build_dir, interpreter=interpreter, from_lock=from_lock,
                       reporter=reporter, strip_builds=strip_builds)
@@ -252,7 +281,7 @@ def _build(project: Project, *, from_lock: bool, python: str | None, reporter: R
         reporter.log(f"Registered the other kernels the env ships: {', '.join(extra)}")
     from .history import history_limit, prune
 
-    prune(project.root, history_limit(project.root), env)
+    prune(project.root, history_limit(project.root), env, defer=True)
     reporter.step("done", 1.0, f"{project.name}: env ready, kernel {name}")
     return project_status(project, check_lock=False)
 

@@ -101,7 +101,9 @@ def build(folder: Folder, workspace: os.PathLike, forced: Backend | None,
 
 
 def _compute(folder: Folder, workspace: os.PathLike, forced: Backend | None) -> Project | None:
-    from .projectrules import safe_build  # only here: a hit imports neither it nor a parser
+    from .projectrules import (
+        safe_build,  # only here: a hit imports neither it nor a parser
+    )
 
     return safe_build(folder, workspace, forced)
 

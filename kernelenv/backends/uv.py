@@ -33,6 +33,7 @@ from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .. import tomlcache
 from ..errors import KernelenvError
 from ..interpreters import Interpreter, choose
 from ..kernelpins import install_kernel_extras
@@ -41,11 +42,6 @@ from ..model import FileRole, Project
 from ..progress import Reporter
 from ..uvtool import run_uv, run_uv_cache_first, uv_env
 from .base import Builder
-
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
 
 PIN_LOCKS = ("Pipfile.lock", "poetry.lock")
 
@@ -99,12 +95,16 @@ class UvBuilder(Builder):
               from_lock: bool, reporter: Reporter, strip_builds: bool = False) -> None:
         assert interpreter is not None
         reporter.step("venv", 0.05, f"Creating a Python {interpreter.version} venv")
-        run_uv(["venv", "--quiet", "--no-project", "--python", str(interpreter.path),
-                "--prompt", project.name, str(prefix)], reporter, step="venv")
         python = python_in(prefix, "venv")
+        if from_lock and project.lock is not None and project.lock.name == "uv.lock":
+            python = interpreter.path  # `uv sync` creates the venv with it, one uv call fewer (issue 15)
+        else:
+            run_uv(["venv", "--quiet", "--no-project", "--python", str(interpreter.path),
+                    "--prompt", project.name, str(prefix)], reporter, step="venv")
         reporter.step("install", 0.15, "Installing packages" + (" from the lock" if from_lock else ""))
         if from_lock and project.lock is not None:
             declared = self._install_lock(project, prefix, python, reporter)
+            python = python_in(prefix, "venv")
         else:
             declared = self._install_spec(project, python, reporter)
         reporter.check_cancelled()
@@ -132,6 +132,9 @@ class UvBuilder(Builder):
                      "[tool.kernelenv] install-project = false installs only its dependencies)")
 
     def _install_lock(self, project: Project, prefix: Path, python: Path, reporter: Reporter) -> set[str]:
+        """Install ``project``'s lock into the venv ``prefix`` (``python``: its interpreter; for
+        a uv.lock, the base interpreter ``uv sync`` creates the venv ``prefix`` with). Returns
+        the names the lock declares."""
         lock = project.lock
         assert lock is not None
         name = lock.name
@@ -239,7 +242,7 @@ class UvBuilder(Builder):
             env["python_version"] = ".".join(python_version.split(".")[:2])
             env["python_full_version"] = python_version
         if lock.name.startswith("pylock.") and lock.suffix == ".toml":
-            data = tomllib.loads(lock.read_text(encoding="utf-8"))
+            data = tomlcache.load(lock)
             out = {}
             for p in data.get("packages", []):
                 marker = p.get("marker")
@@ -251,7 +254,7 @@ class UvBuilder(Builder):
                 out[canonicalize_name(p["name"])] = p.get("version", "")
             return out
         if lock.name == "uv.lock":
-            data = tomllib.loads(lock.read_text(encoding="utf-8"))
+            data = tomlcache.load(lock)
             return {canonicalize_name(p["name"]): p.get("version", "")
                     for p in data.get("package", [])
                     if "virtual" not in p.get("source", {}) and "editable" not in p.get("source", {})}
@@ -281,7 +284,7 @@ class UvBuilder(Builder):
             return None
         try:
             pp = self._read_pyproject(pyproject)
-            data = tomllib.loads(lock.read_text(encoding="utf-8"))
+            data = tomlcache.load(lock)
         except (OSError, ValueError, KernelenvError):
             return None
         name = canonicalize_name(pp.name) if pp.name else None

@@ -22,10 +22,7 @@ from typing import Iterable
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[no-redef]
+from .. import tomlcache
 
 #: Platform tags of a linux x86_64 (glibc) machine such as a Binder image, newest first.
 LINUX_X86_64 = tuple([f"manylinux_2_{m}_x86_64" for m in range(39, 4, -1)]
@@ -50,7 +47,7 @@ def _wheel_files(lock: Path) -> list[tuple[str, list[str]]] | None:
     name = lock.name
     try:
         if name == "poetry.lock":
-            data = tomllib.loads(lock.read_text(encoding="utf-8"))
+            data = tomlcache.load(lock)
             out: list[tuple[str, list[str]]] = []
             meta_files = (data.get("metadata") or {}).get("files") or {}
             for pkg in data.get("package") or []:
@@ -59,13 +56,13 @@ def _wheel_files(lock: Path) -> list[tuple[str, list[str]]] | None:
                 out.append((n, [str(f.get("file", "")) for f in files if isinstance(f, dict)]))
             return out
         if name == "uv.lock":
-            data = tomllib.loads(lock.read_text(encoding="utf-8"))
+            data = tomlcache.load(lock)
             return [(canonicalize_name(str(p.get("name", ""))),
                      [str(w.get("url", w.get("filename", ""))).rsplit("/", 1)[-1]
                       for w in p.get("wheels") or [] if isinstance(w, dict)])
                     for p in data.get("package") or []]
         if name.startswith("pylock.") and name.endswith(".toml"):
-            data = tomllib.loads(lock.read_text(encoding="utf-8"))
+            data = tomlcache.load(lock)
             return [(canonicalize_name(str(p.get("name", ""))),
                      [str(w.get("name") or str(w.get("url", "")).rsplit("/", 1)[-1])
                       for w in p.get("wheels") or [] if isinstance(w, dict)])

@@ -10,12 +10,13 @@ import json
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from kernelenv import api
-from kernelenv.history import history_dir, list_builds, live_build
+from kernelenv.history import TRASH_PREFIX, history_dir, list_builds, live_build
 from kernelenv.layout import envs_dir, link_target
 from tests.engine.conftest import cli_json, run_cli
 from tests.engine.kernel_utils import run_in_kernel
@@ -139,10 +140,19 @@ def test_rollback_back_to_the_newest_and_limit(three_builds, monkeypatch) -> Non
     out = run_cli("rollback", str(root), third).stdout
     assert f"build {third} is live again" in out and "pylock.toml restored" in out
     assert (root / "pylock.toml").read_bytes() == locks[2]
-    # KERNELENV_HISTORY=1: the next build keeps the live one and one earlier build
+    # KERNELENV_HISTORY=1: the next build keeps the live one and one earlier build; the
+    # builds past the limit lose their record at once and their folders are moved aside and
+    # deleted in the background (by the build after at the latest)
+    before = {b.id for b in list_builds(root)}
     run_cli("rebuild", str(root), env={"KERNELENV_HISTORY": "1"})
     builds = list_builds(root)
     assert [b.id for b in builds][0] == third and len(builds) == 2
+    gone = before - {b.id for b in builds}
+    assert gone and not any((envs_dir(root) / i).exists() for i in gone)
+    assert {p.name for p in envs_dir(root).iterdir()} <= {*(b.id for b in builds), *(TRASH_PREFIX + i for i in gone)}
+    deadline = time.monotonic() + 30
+    while any((envs_dir(root) / (TRASH_PREFIX + i)).exists() for i in gone) and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert sorted(p.name for p in envs_dir(root).iterdir()) == sorted(b.id for b in builds)
 
 
