@@ -35,9 +35,9 @@ folder with the kernelspec of the project's kernel name. For ``detect``, every f
 walk scanned (a file or folder added, removed or renamed anywhere it looked changes that
 folder's stamps), the env files, every other file and path detection's readers looked at
 (:mod:`kernelenv.readlog`: a requirements file's ``-r`` includes ...) and what each kernel
-name was chosen from (:func:`kernel_name_paths`). The key holds the command and its flags, Python, kernelenv's own source
-stamps, the host and the environment variables kernelenv reads (``KERNELENV_*``,
-``JUPYTER*``, ``XDG_*``, ``CONDA*``, ``PIXI*``, ``HOME``, ``USER`` ...).
+name was chosen from (:func:`kernel_name_paths`). The key holds the command and its flags,
+Python, kernelenv's own source stamps, the host and the environment variables kernelenv
+reads (``KERNELENV_*``, ``JUPYTER*``, ``XDG_*``, ``CONDA*``, ``PIXI*``, ``HOME``, ``USER`` ...).
 
 The cache lives in the user's cache folder (``$KERNELENV_CACHE_HOME/answers``, else
 ``$XDG_CACHE_HOME/kernelenv/answers`` or ``~/.cache/kernelenv/answers``; platformdirs' user
@@ -269,16 +269,18 @@ def _check(path: str, follow: bool, st: tuple[int, ...] | None, scan: tuple | No
     return check_value(path, follow, st)
 
 
-def _spec(entry: tuple) -> tuple[str, bool, tuple | None]:
-    """``(path, follow, scan)`` of a watched path given as ``(path, follow)`` or ``(path, follow, scan)``."""
-    return (entry[0], entry[1], entry[2]) if len(entry) > 2 else (entry[0], entry[1], None)
+def _spec(entry: tuple) -> tuple[str, bool, tuple | None, tuple | None]:
+    """``(path, follow, scan, signature)`` of a watched path given as ``(path, follow)``,
+    ``(path, follow, scan)`` or ``(path, follow, scan, signature)`` (the folder's
+    :func:`kernelenv.folderscan.signature` as the computation scanned it)."""
+    return (*entry, None, None)[:4]
 
 
 def snapshot(paths: list[tuple]) -> dict[tuple[str, bool], tuple]:
     """``{(path, follow): (stamp, check value)}`` of ``paths`` (as :func:`store` takes them),
     to take before computing an answer and hand to :func:`store` as ``before``."""
     out = {}
-    for p, follow, scan in map(_spec, dict.fromkeys(paths)):
+    for p, follow, scan, _ in map(_spec, dict.fromkeys(paths)):
         st = stamp(p, follow=follow)
         out[(p, follow)] = (st, _check(p, follow, st, scan))
     return out
@@ -290,7 +292,8 @@ def store(answers: list[tuple[list[str], str, int]], paths: list[tuple], started
     (a form :func:`parse_args` accepts; one command and path, several flag sets), all computed
     from ``paths`` (``(path, follow links)`` pairs, or ``(path, follow links, scan)`` for a
     folder detection scans, ``scan`` being the ``(workspace real path or None, want
-    subfolders)`` it scans with; stamped once for them all) from time ``started``
+    subfolders)`` it scans with, optionally followed by the folder's signature as that scan
+    saw it; stamped once for them all) from time ``started``
     (``time.time()`` when the computation began). ``locks``: lock files
     (:func:`kernelenv.locking.lock_file`) no operation may hold for an answer to hold
     (``status``). Stores nothing when a stamp is within :data:`RACY_SECONDS` of ``started``
@@ -312,9 +315,12 @@ def _store(answers: list[tuple[list[str], str, int]], paths: list[tuple], starte
     # detect watches thousands of files: stamps only, and the scanned folders' signatures
     checked = forms[0][0][0] == "status"
     watched = []
-    for p, follow, scan in map(_spec, dict.fromkeys(paths)):
+    for p, follow, scan, seen in map(_spec, dict.fromkeys(paths)):
         st = stamp(p, follow=follow)
-        check = _check(p, follow, st, scan) if checked or scan is not None else None
+        if seen is not None and st is not None and st[0] == 0o04:
+            check = seen  # a change since that scan is racy: not stored without `before` holding it
+        else:
+            check = _check(p, follow, st, scan) if checked or scan is not None else None
         racy = _racy(st, started)
         if racy and (check is None or before is None or before.get((p, follow)) != (st, check)):
             return False  # changed around the computation: the answer may be of other content
@@ -322,7 +328,8 @@ def _store(answers: list[tuple[list[str], str, int]], paths: list[tuple], starte
     stored = True
     for (command, path, flags), output, code in forms:
         root = os.path.realpath(path)
-        stored &= write_entry(_entry_path(command, root, flags), (_key(command, root, flags), watched, output, code, locks))
+        value = (_key(command, root, flags), watched, output, code, locks)
+        stored &= write_entry(_entry_path(command, root, flags), value)
     return stored
 
 

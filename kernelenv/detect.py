@@ -48,7 +48,7 @@ from pathlib import Path
 from . import projectmemo
 from .errors import EnvFileError
 from .folderscan import (BINDER_DIRS, GENERATED_BINDER_MARKER, PRUNE_DIRS, Folder, classify, inside, is_candidate,
-                         lock_kind, scan_folder)
+                         lock_kind, scan_folder, signature_of)
 from .model import Backend, Project
 
 
@@ -121,10 +121,11 @@ def read_paths(path: str, folder: Folder, scan: tuple[str | None, bool]) -> list
     """What detection read of one scanned folder (``folder``, from
     :func:`kernelenv.folderscan.scan_folder` of ``path`` with ``scan``, its ``(workspace real
     path or None, want subfolders)`` arguments), as the answer cache
-    (:mod:`kernelenv.answercache`) watches it: the folder itself and its binder folders as
-    ``(path, True, scan)`` (compared by what a scan finds there), its env files, the other
-    files it examined and the binder folders' files and generated marker as ``(path, True)``."""
-    out: list[tuple] = [(path, True, scan)]
+    (:mod:`kernelenv.answercache`) watches it: the folder itself as ``(path, True, scan, its
+    signature)`` and its binder folders as ``(path, True, scan)`` (compared by what a scan
+    finds there: :func:`kernelenv.folderscan.signature`), its env files, the other files it
+    examined and the binder folders' files and generated marker as ``(path, True)``."""
+    out: list[tuple] = [(path, True, scan, signature_of(folder))]
     out += [(os.path.join(path, n), True) for n in (*folder.files, *folder.examined)]
     for b in BINDER_DIRS:
         bp = os.path.join(path, b)

@@ -154,7 +154,11 @@ def signature(path: str, ws_real: str | None, want_subdirs: bool) -> tuple:
     workspace and (``want_subdirs``) the subfolders the walk enters. Other entries (a
     notebook, a data file) are not in it, so adding one leaves the signature unchanged.
     Plain data (tuples of str/bool) for :mod:`kernelenv.answercache`."""
-    f = scan_folder(path, ws_real, want_subdirs)
+    return signature_of(scan_folder(path, ws_real, want_subdirs))
+
+
+def signature_of(f: Folder) -> tuple:
+    """:func:`signature` of a folder already scanned (``f``, a :func:`scan_folder` result)."""
     return (f.is_env, tuple(sorted(f.files.items())), tuple(sorted(f.examined)),
             tuple((b, tuple(sorted(files.items()))) for b, files in sorted(f.binder.items())),
             tuple(sorted(f.outside_links)), tuple(sorted(e.name for e in f.subdirs)))
@@ -198,5 +202,6 @@ def is_candidate(folder: Folder) -> bool:
     return False
 
 
-__all__ = ["classify", "lock_kind", "scan_folder", "signature", "is_candidate", "inside", "Folder", "PRUNE_DIRS",
-           "BINDER_DIRS", "GENERATED_BINDER_MARKER", "TOOLING_REQ", "INFO_KINDS", "CONDA_KINDS", "PIP_SPEC_KINDS", "PIP_LOCK_ORDER"]
+__all__ = ["classify", "lock_kind", "scan_folder", "signature", "signature_of", "is_candidate", "inside", "Folder", "PRUNE_DIRS",
+           "BINDER_DIRS", "GENERATED_BINDER_MARKER", "TOOLING_REQ", "INFO_KINDS", "CONDA_KINDS", "PIP_SPEC_KINDS",
+           "PIP_LOCK_ORDER"]

@@ -19,8 +19,8 @@ the language server run. The result is a function of:
 digest of every env file of the folder (files over :data:`MAX_HASH_BYTES` by their ``stat``
 stamp); the digest of every other file read; the kind and real path of every path probed;
 the Python, its environment, kernelenv's source stamps
-(:func:`kernelenv.answercache.code_stamp`) and the stamp of each ``sys.path`` folder (a
-parser library installed or upgraded changes its folder). A later build of the same folder
+(:func:`kernelenv.answercache.code_stamp`) and the stamp of each ``site-packages`` folder on
+``sys.path`` (a parser library installed or upgraded changes its folder). A later build of the same folder
 reuses the project only when every one is unchanged. Content is compared, not time stamps,
 so an edit within the same clock tick is seen.
 
@@ -101,9 +101,7 @@ def build(folder: Folder, workspace: os.PathLike, forced: Backend | None,
 
 
 def _compute(folder: Folder, workspace: os.PathLike, forced: Backend | None) -> Project | None:
-    from .projectrules import (
-        safe_build,  # only here: a hit imports neither it nor a parser
-    )
+    from .projectrules import safe_build  # only here: a hit imports neither it nor a parser
 
     return safe_build(folder, workspace, forced)
 
@@ -112,8 +110,8 @@ def _env_key() -> tuple:
     """What every entry depends on besides its folder: taken once per process."""
     if not _ENV_KEY:
         paths = []
-        for p in sys.path:
-            st = answercache.stamp(p or ".")
+        for p in sys.path:  # where packaging, PyYAML, tomli, py-rattler are installed
+            st = answercache.stamp(p) if p.endswith(("site-packages", "dist-packages")) else None
             if st is not None:
                 paths.append((p, st[2], st[4]))
         _ENV_KEY.append((FORMAT, sys.version, sys.prefix, os.path.realpath(sys.executable),

@@ -119,7 +119,8 @@ def test_a_probed_path_appearing_changes_the_project_install(tmp_path: Path, cac
     root = tmp_path / "pkgproj"
     root.mkdir()
     (root / "pyproject.toml").write_text('[project]\nname = "mypkg"\nversion = "0"\ndependencies = []\n\n'
-                                         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n')
+                                         '[build-system]\nrequires = ["hatchling"]\n'
+                                         'build-backend = "hatchling.build"\n')
     [p] = _detect(root)
     assert p["install_project"] is False
     (root / "src" / "mypkg").mkdir(parents=True)
