@@ -4,14 +4,19 @@
 env files, its ``binder/``/``.binder/`` folders and the subfolders detection walks (rules:
 :mod:`kernelenv.detect`). Reads names only, except ``*.lock`` files, whose first 64 KiB
 are read to tell an ``@EXPLICIT`` conda lock from other tools' locks.
+
+The answer cache (:mod:`kernelenv.answercache`) scans folders with :func:`signature` on its
+way to answering ``kernelenv status`` at Python's start-up cost, so this module imports
+nothing but ``os`` (no ``re``, ``dataclasses`` or ``pathlib``: ~10 ms together).
 """
 
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 #: Folder names never scanned (besides hidden folders and envs).
 PRUNE_DIRS = frozenset({"node_modules", "__pycache__", "build", "dist", "site-packages",
@@ -32,14 +37,26 @@ _FIXED = {
     "runtime.txt": "runtime.txt", ".python-version": "python-version", "apt.txt": "apt.txt",
     "postBuild": "postBuild", "start": "start", **_KNOWN_LOCKS,
 }
-TOOLING_REQ = re.compile(
-    r"^requirements[-_.](dev|devel|develop|development|test|tests|testing|doc|docs|lint|"
-    r"linting|ci|build|typing|mypy|style|format|release|pre-commit|precommit|bench|benchmark)"
-    r"\.(txt|in)$", re.I)
+#: The purposes that make ``requirements-<purpose>.txt`` (or ``.in``) tooling requirements.
+TOOLING_PURPOSES = frozenset({
+    "dev", "devel", "develop", "development", "test", "tests", "testing", "doc", "docs", "lint", "linting",
+    "ci", "build", "typing", "mypy", "style", "format", "release", "pre-commit", "precommit", "bench",
+    "benchmark"})
 CONDA_KINDS = {"environment.yml", "conda-lock", "explicit-lock", "pixi.toml", "pixi.lock"}
 PIP_SPEC_KINDS = {"requirements", "requirements.in", "pyproject", "Pipfile"}
 PIP_LOCK_ORDER = ("uv.lock", "pylock", "Pipfile.lock", "poetry.lock")
 INFO_KINDS = {"setup.py", "setup.cfg", "apt.txt", "postBuild", "start"}
+
+
+def is_tooling_requirements(name: str) -> bool:
+    """Whether file name ``name`` is ``requirements`` + one of ``-_.`` + a
+    :data:`TOOLING_PURPOSES` word + ``.txt`` or ``.in``, in any case
+    (``requirements-dev.txt``, ``Requirements_Docs.in``): tooling, not a notebook env."""
+    low = name.lower()
+    if not low.startswith("requirements") or len(low) < 14 or low[12] not in "-_.":
+        return False
+    purpose, dot, ext = low[13:].rpartition(".")
+    return dot == "." and ext in ("txt", "in") and purpose in TOOLING_PURPOSES
 
 
 def classify(name: str) -> str | None:
@@ -71,6 +88,8 @@ def lock_kind(path: Path) -> str:
     Raises:
         ValueError: not a lock file kernelenv knows.
     """
+    from pathlib import Path
+
     path = Path(path)
     kind = classify(path.name)
     if kind in ("uv.lock", "pylock", "conda-lock", "pixi.lock", "poetry.lock", "Pipfile.lock"):
@@ -81,26 +100,43 @@ def lock_kind(path: Path) -> str:
                      "conda-lock.yml, pixi.lock, poetry.lock, Pipfile.lock, @EXPLICIT *.lock)")
 
 
-def _is_explicit(path: Path) -> bool:
+def _is_explicit(path: Path | str) -> bool:
+    from pathlib import Path
+
     from .parsers.condalock import is_explicit_lock
 
-    return is_explicit_lock(path)
+    return is_explicit_lock(Path(path))
 
 
 # --------------------------------------------------------------------------- scanning
 
 
-@dataclass
 class Folder:
-    """The env files of one folder, found by one ``os.scandir``."""
+    """The env files of one folder, found by one ``os.scandir``.
 
-    path: str
-    files: dict[str, str] = field(default_factory=dict)  # name -> kind
-    subdirs: list[os.DirEntry] = field(default_factory=list)
-    binder: dict[str, dict[str, str]] = field(default_factory=dict)  # binder dir name -> files
-    is_env: bool = False
-    outside_links: list[str] = field(default_factory=list)
-    examined: list[str] = field(default_factory=list)  # other names whose content was read (``*.lock``)
+    Attributes:
+        path: the folder, as given to :func:`scan_folder`.
+        files: ``{name: kind}`` of its env files (:func:`classify`).
+        subdirs: the subfolders detection walks into.
+        binder: ``{"binder" or ".binder": {name: kind}}`` of its config folders' env files.
+        is_env: it is an env itself (holds ``pyvenv.cfg`` or ``conda-meta``).
+        outside_links: names of env-file links leading out of the workspace (not followed).
+        examined: other names whose content was read (``*.lock``: ``@EXPLICIT`` or not).
+    """
+
+    __slots__ = ("path", "files", "subdirs", "binder", "is_env", "outside_links", "examined")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.files: dict[str, str] = {}
+        self.subdirs: list[os.DirEntry] = []
+        self.binder: dict[str, dict[str, str]] = {}
+        self.is_env = False
+        self.outside_links: list[str] = []
+        self.examined: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"Folder({self.path!r}, files={self.files!r}, binder={self.binder!r}, is_env={self.is_env})"
 
 
 #: First characters of every env-file name (a cheap pre-filter before :func:`classify`).
@@ -174,7 +210,7 @@ def _add_file(folder: Folder, e: os.DirEntry, kind: str, ws_real: str | None) ->
     except OSError:
         return
     if kind == "explicit-lock?":
-        if not _is_explicit(Path(e.path)):
+        if not _is_explicit(e.path):
             return
         kind = "explicit-lock"
     folder.files[e.name] = kind
@@ -196,12 +232,12 @@ def is_candidate(folder: Folder) -> bool:
         base = name.rsplit("/", 1)[-1]
         if kind in INFO_KINDS or kind in ("runtime.txt", "python-version"):
             continue
-        if kind in ("requirements", "requirements.in") and TOOLING_REQ.match(base):
+        if kind in ("requirements", "requirements.in") and is_tooling_requirements(base):
             continue
         return True
     return False
 
 
-__all__ = ["classify", "lock_kind", "scan_folder", "signature", "signature_of", "is_candidate", "inside", "Folder", "PRUNE_DIRS",
-           "BINDER_DIRS", "GENERATED_BINDER_MARKER", "TOOLING_REQ", "INFO_KINDS", "CONDA_KINDS", "PIP_SPEC_KINDS",
-           "PIP_LOCK_ORDER"]
+__all__ = ["classify", "lock_kind", "scan_folder", "signature", "signature_of", "is_candidate", "inside", "Folder",
+           "PRUNE_DIRS", "BINDER_DIRS", "GENERATED_BINDER_MARKER", "TOOLING_PURPOSES", "is_tooling_requirements",
+           "INFO_KINDS", "CONDA_KINDS", "PIP_SPEC_KINDS", "PIP_LOCK_ORDER"]

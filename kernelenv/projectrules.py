@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EnvFileError
-from .folderscan import (CONDA_KINDS, INFO_KINDS, PIP_LOCK_ORDER, PIP_SPEC_KINDS, TOOLING_REQ, Folder)
+from .folderscan import CONDA_KINDS, INFO_KINDS, PIP_LOCK_ORDER, PIP_SPEC_KINDS, Folder, is_tooling_requirements
 from .model import Backend, EnvFile, FileRole, Project, PythonRequest
 from .readlog import probe
 
@@ -180,7 +180,7 @@ def _assign_roles(active: dict[Path, str], tool_pyproject: Path | None,
             stem = p.name.rsplit(".", 1)[0]
             if k == "requirements.in" and f"{stem}.txt" in names:
                 roles[p] = FileRole.INPUT
-            elif TOOLING_REQ.match(p.name):
+            elif is_tooling_requirements(p.name):
                 roles[p] = FileRole.VARIANT
             else:
                 roles[p] = FileRole.SPEC

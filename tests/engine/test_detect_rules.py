@@ -172,6 +172,19 @@ def test_tooling_requirements_alone_are_not_a_project(tmp_path: Path) -> None:
         "requirements.txt": FileRole.SPEC, "requirements-dev.txt": FileRole.VARIANT}
 
 
+@pytest.mark.parametrize("name, tooling", [
+    ("requirements-dev.txt", True), ("requirements_docs.in", True), ("Requirements.Test.TXT", True),
+    ("requirements-pre-commit.txt", True), ("requirements-benchmark.in", True), ("requirements.txt", False),
+    ("requirements-prod.txt", False), ("requirements-dev.txt.bak", False), ("requirements-dev.cfg", False),
+    ("requirementsdev.txt", False), ("requirements--dev.txt", False), ("requirements-dev.tar.txt", False),
+    ("my-requirements-dev.txt", False), ("requirements-.txt", False), ("requirements-dev", False)])
+def test_tooling_requirement_names(name: str, tooling: bool) -> None:
+    """Which requirement file names are tooling (a notebook env never comes from them)."""
+    from kernelenv.folderscan import is_tooling_requirements
+
+    assert is_tooling_requirements(name) is tooling
+
+
 def test_uv_workspace_member_glob(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", '[project]\nname = "root"\nversion = "0"\n'
           '[tool.uv.workspace]\nmembers = ["libs/*"]\nexclude = ["libs/skip"]\n')
