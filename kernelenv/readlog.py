@@ -58,7 +58,9 @@ def digest(data: bytes) -> bytes:
 
 
 def note(path: str | os.PathLike, data: bytes | None) -> None:
-    """Record that ``data`` (``None``: nothing, the read failed) was read from ``path``."""
+    """Record that ``data`` was read from ``path`` (``None``: nothing was, the file could not
+    be opened or was too large to read; a memo then holds only while it still cannot be
+    opened)."""
     log = _LOG.get()
     if log is not None:
         log.reads[os.fspath(path)] = None if data is None else digest(data)

@@ -45,6 +45,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import tomllib
 
+
 def _tomllib():
     """tomllib (tomli before Python 3.11), imported when a TOML file is parsed: reading a
     requirements file or a state file needs no TOML parser (issue 15)."""
@@ -220,6 +221,7 @@ def read_text(path: Path, limit: int = MAX_SPEC_BYTES) -> str:
             except OSError:
                 size = 0
             if size > limit:
+                note(path, None)  # not read: a memo (kernelenv.projectmemo) never holds this answer
                 raise too_large(path, size, limit)
             data = f.read(limit + 1)
     except OSError as exc:

@@ -113,6 +113,22 @@ def test_every_change_the_result_depends_on_is_seen(tmp_path: Path, cache_home: 
     assert _detect(root) == [first]
 
 
+def test_an_include_too_large_to_read_is_seen_once_it_shrinks(tmp_path: Path, cache_home: Path) -> None:
+    """An include over the size limit is reported and never read; the memo does not keep that
+    answer past the file's change (here: shrunk to a valid line)."""
+    from kernelenv.parsers.errors_util import MAX_SPEC_BYTES
+
+    root = tmp_path / "proj"
+    (root / "deps").mkdir(parents=True)
+    (root / "requirements.txt").write_text("-r deps/big.txt\n")
+    (root / "deps" / "big.txt").write_text("# padding\n" * (MAX_SPEC_BYTES // 10 + 1))
+    [p] = _detect(root)
+    assert [e["code"] for e in p["errors"]] == ["file-too-large"]
+    (root / "deps" / "big.txt").write_text("six\n")
+    [p] = _detect(root)
+    assert p["errors"] == []
+
+
 def test_a_probed_path_appearing_changes_the_project_install(tmp_path: Path, cache_home: Path) -> None:
     """Whether create installs the project depends on ``src/<name>`` existing, which is no env
     file: the memo keeps that probe, so creating the package folder is seen."""
