@@ -91,13 +91,13 @@ def detect(workspace: Path, *, backend: Backend | str | None = None,
         if real in visited or real in claimed:
             continue
         visited.add(real)
-        deps: list[str] | None = [] if scanned is not None else None
         folder = scan_folder(path, ws_real)
         if scanned is not None:
             scanned += read_paths(path, folder, (ws_real, True))
         if folder.is_env:
             continue
         if is_candidate(folder):
+            deps: list[str] | None = [] if scanned is not None else None
             project = projectmemo.build(folder, workspace, forced, deps)
             if deps:
                 scanned += [(p, True) for p in deps]

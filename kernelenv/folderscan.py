@@ -195,9 +195,16 @@ def signature(path: str, ws_real: str | None, want_subdirs: bool) -> tuple:
 
 def signature_of(f: Folder) -> tuple:
     """:func:`signature` of a folder already scanned (``f``, a :func:`scan_folder` result)."""
-    return (f.is_env, tuple(sorted(f.files.items())), tuple(sorted(f.examined)),
+    return (f.is_env, env_files_of(f), tuple(sorted(f.examined)), tuple(sorted(e.name for e in f.subdirs)))
+
+
+def env_files_of(f: Folder) -> tuple:
+    """What of scanned folder ``f`` a project is built from, as plain sorted tuples: its env
+    files with their kinds, its binder folders' env files, its links out of the workspace
+    (:func:`signature_of`; the key of detection's memo, :mod:`kernelenv.projectmemo`)."""
+    return (tuple(sorted(f.files.items())),
             tuple((b, tuple(sorted(files.items()))) for b, files in sorted(f.binder.items())),
-            tuple(sorted(f.outside_links)), tuple(sorted(e.name for e in f.subdirs)))
+            tuple(sorted(f.outside_links)))
 
 
 def _add_file(folder: Folder, e: os.DirEntry, kind: str, ws_real: str | None) -> None:
@@ -238,6 +245,6 @@ def is_candidate(folder: Folder) -> bool:
     return False
 
 
-__all__ = ["classify", "lock_kind", "scan_folder", "signature", "signature_of", "is_candidate", "inside", "Folder",
+__all__ = ["classify", "lock_kind", "scan_folder", "signature", "signature_of", "env_files_of", "is_candidate", "inside", "Folder",
            "PRUNE_DIRS", "BINDER_DIRS", "GENERATED_BINDER_MARKER", "TOOLING_PURPOSES", "is_tooling_requirements",
            "INFO_KINDS", "CONDA_KINDS", "PIP_SPEC_KINDS", "PIP_LOCK_ORDER"]

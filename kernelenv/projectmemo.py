@@ -120,6 +120,7 @@ def _env_key() -> tuple:
 
 
 def _key_files(folder: Folder) -> list[str]:
+    """The env files of ``folder`` and of its binder folders (the key holds their content)."""
     out = [os.path.join(folder.path, n) for n in sorted(folder.files)]
     for b, files in sorted(folder.binder.items()):
         out += [os.path.join(folder.path, b, n) for n in sorted(files)]
@@ -141,10 +142,10 @@ def content(path: str) -> bytes | tuple | None:
 
 
 def _key(folder: Folder, workspace: os.PathLike, forced: Backend | None, own: list[str]) -> tuple:
-    binder = tuple((b, tuple(sorted(files.items()))) for b, files in sorted(folder.binder.items()))
+    from .folderscan import env_files_of
+
     return (_env_key(), os.environ.get("KERNELENV_BACKEND", ""), folder.path, os.path.realpath(folder.path),
-            os.fspath(workspace), forced.value if forced is not None else None,
-            tuple(sorted(folder.files.items())), binder, tuple(folder.outside_links),
+            os.fspath(workspace), forced.value if forced is not None else None, env_files_of(folder),
             tuple(content(p) for p in own))
 
 
