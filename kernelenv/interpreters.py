@@ -8,7 +8,8 @@ Windows ``py`` launcher; then hands uv an exact path.
 
 Versions are read from the interpreter's file or folder name when it carries one
 (``python3.10``, ``~/.pyenv/versions/3.10.13``, ``cpython-3.12.1-linux-x86_64-gnu``)
-and only otherwise by running it once (results are cached per path and mtime).
+and only otherwise by running it once (results are kept per path and mtime, and in the user's
+cache per the file's identity: :mod:`kernelenv.contentmemo`).
 """
 
 from __future__ import annotations
@@ -62,14 +63,31 @@ def _is_shim(path: Path) -> bool:
 
 @lru_cache(maxsize=256)
 def _probe(path: str, mtime: float) -> Version | None:
+    from .contentmemo import digest, keep, recall
+
+    try:  # the interpreter file's identity: a Python upgraded in place has another
+        st = os.stat(path)
+        identity = digest(f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0"
+                          f"{st.st_ino}".encode())
+    except OSError:
+        return None
+    kept = (recall("python-version", identity) or {}).get("version")
+    if isinstance(kept, str):
+        try:
+            return Version(kept)
+        except InvalidVersion:
+            pass
     try:
         out = subprocess.run(
             [path, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
             capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL,
         )
-        return Version(out.stdout.strip()) if out.returncode == 0 else None
+        version = Version(out.stdout.strip()) if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError, InvalidVersion):
         return None
+    if version is not None:
+        keep("python-version", identity, {"version": str(version)})
+    return version
 
 
 def _version_of(path: Path, hint: str | None = None) -> Version | None:
