@@ -12,7 +12,6 @@ untouched; the half-built folder is deleted then or at the next operation.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import subprocess
 import threading
@@ -46,7 +45,7 @@ def _check_parse_errors(project: Project) -> None:
 def _new_build_dir(root: Path, environment: str | None = None) -> Path:
     d = envs_dir(root, environment)
     d.mkdir(parents=True, exist_ok=True)
-    return d / f"b-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
+    return d / f"b-{time.strftime('%Y%m%d%H%M%S')}-{os.urandom(3).hex()}"
 
 
 def _collect_garbage(project: Project) -> threading.Thread | None:
@@ -245,14 +244,18 @@ def _build_into(project: Project, builder: Builder, build_dir: Path, interpreter
     """:func:`_build` from the install into ``build_dir`` on: check, switch, record, register."""
     env = project.environment
     try:
-        builder.build(project, build_dir, interpreter=interpreter, from_lock=from_lock,
-                      reporter=reporter, strip_builds=strip_builds)
-        reporter.check_cancelled()
-        took = _take_over_bytecode(project, build_dir, builder.env_kind, reporter)
-        no_python = builder.env_kind == "conda" and not python_in(build_dir, "conda").exists()
-        version = _verify_kernels(build_dir, reporter) if no_python else \
-            _verify(python_in(build_dir, builder.env_kind), reporter, prefix=build_dir, warm=not took.complete,
-                    proven=took.identical)
+        finish = builder.build(project, build_dir, interpreter=interpreter, from_lock=from_lock,
+                               reporter=reporter, strip_builds=strip_builds)
+        try:
+            reporter.check_cancelled()
+            took = _take_over_bytecode(project, build_dir, builder.env_kind, reporter)
+            no_python = builder.env_kind == "conda" and not python_in(build_dir, "conda").exists()
+            version = _verify_kernels(build_dir, reporter) if no_python else \
+                _verify(python_in(build_dir, builder.env_kind), reporter, prefix=build_dir,
+                        warm=not took.complete, proven=took.identical)
+        finally:
+            if finish is not None:  # the build's last step (pip), run while the kernel was checked
+                finish()
         installed = builder.installed(build_dir)
         reporter.check_cancelled()
     except BaseException:

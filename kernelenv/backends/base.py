@@ -8,11 +8,41 @@ job, the same for every backend.
 from __future__ import annotations
 
 import abc
+import threading
 from pathlib import Path
+from typing import Callable
 
 from ..interpreters import Interpreter
 from ..model import Project
 from ..progress import Reporter
+
+
+#: Waits for a build's work left running in the background, then raises what it raised.
+Finish = Callable[[], None]
+
+
+def in_background(work: Callable[[], None]) -> Finish:
+    """Start ``work`` (a step of a build, such as installing pip) in a thread and return the
+    :data:`Finish` that joins it and re-raises its exception (``BuildError``,
+    ``CancelledError`` ...). Tools it runs are still killed by the reporter's cancel flag
+    (:func:`kernelenv.proc.run`)."""
+    failed: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as e:  # handed to the caller by finish()
+            failed.append(e)
+
+    thread = threading.Thread(target=target, name="kernelenv-build-step", daemon=True)
+    thread.start()
+
+    def finish() -> None:
+        thread.join()
+        if failed:
+            raise failed[0]
+
+    return finish
 
 
 class Builder(abc.ABC):
@@ -34,11 +64,16 @@ class Builder(abc.ABC):
 
     @abc.abstractmethod
     def build(self, project: Project, prefix: Path, *, interpreter: Interpreter | None,
-              from_lock: bool, reporter: Reporter, strip_builds: bool = False) -> None:
+              from_lock: bool, reporter: Reporter, strip_builds: bool = False) -> Finish | None:
         """Create a complete env with ipykernel in the new, empty folder ``prefix``.
 
         Args:
             from_lock: install exactly ``project.lock`` (no resolution) when True.
+
+        Returns:
+            ``None`` when the env is complete, or a :data:`Finish` for work still running that
+            a kernel start does not depend on (pip for ``%pip``, :func:`in_background`): the
+            caller checks the kernel meanwhile and calls it before reading the env's packages.
 
         Raises:
             EnvFileError, BuildError, CancelledError.

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from packaging.markers import default_environment
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .. import tomlcache
@@ -41,12 +39,14 @@ from ..layout import ensure_state_dir, python_dists, python_in
 from ..model import FileRole, Project
 from ..progress import Reporter
 from ..uvtool import run_uv, run_uv_cache_first, uv_env
-from .base import Builder
+from .base import Builder, Finish, in_background
 
 PIN_LOCKS = ("Pipfile.lock", "poetry.lock")
 
 
 def _names(reqs: list[str]) -> set[str]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     out = set()
     for r in reqs:
         try:
@@ -92,7 +92,7 @@ class UvBuilder(Builder):
 
     # -- build --------------------------------------------------------------------
     def build(self, project: Project, prefix: Path, *, interpreter: Interpreter | None,
-              from_lock: bool, reporter: Reporter, strip_builds: bool = False) -> None:
+              from_lock: bool, reporter: Reporter, strip_builds: bool = False) -> Finish | None:
         assert interpreter is not None
         reporter.step("venv", 0.05, f"Creating a Python {interpreter.version} venv")
         python = python_in(prefix, "venv")
@@ -114,12 +114,19 @@ class UvBuilder(Builder):
         # env. Installed last (not `uv venv --seed`, which adds setuptools and wheel on
         # Python < 3.12 and which `uv pip sync` keeps only in seeded venvs).
         extra += [] if "pip" in installed else ["pip"]
+        install_self = project.install_project and not (from_lock and project.lock is not None
+                                                        and project.lock.name == "uv.lock")
+        # Pinned per lock in the state file (kernel_pins): see kernelenv.kernelpins.
+        if extra == ["pip"] and not install_self:
+            # pip alone, as the last step: a kernel start never imports it, so it installs
+            # while the caller takes over bytecode and checks the kernel (issue 15)
+            return in_background(lambda: install_kernel_extras(project, prefix, python, extra, installed,
+                                                               self.installed, from_lock, reporter))
         if extra:
-            # Pinned per lock in the state file (kernel_pins): see kernelenv.kernelpins.
             install_kernel_extras(project, prefix, python, extra, installed, self.installed, from_lock, reporter)
-        if project.install_project and not (from_lock and project.lock is not None
-                                            and project.lock.name == "uv.lock"):
+        if install_self:
             self._install_project(project, python, reporter)
+        return None
 
     def _install_project(self, project: Project, python: Path, reporter: Reporter) -> None:
         """The project itself, editable and without dependencies (they came from the lock or
@@ -148,7 +155,9 @@ class UvBuilder(Builder):
             run_uv(args, reporter, step="install", cwd=project.root,
                    env=uv_env(UV_PROJECT_ENVIRONMENT=str(prefix)),
                    error=f"installing from {lock} failed")
-            return set(self.locked_packages(project) or {})
+            # what `uv sync` installed is what the env holds (read next): the lock is not
+            # parsed again to name it (issue 15)
+            return set()
         if name.startswith("pylock.") and name.endswith(".toml"):
             # (uv 0.13 fetches a pylock.toml's URL wheels again on every online install even
             # when its cache holds them; from the cache a rebuild of an unchanged lock downloads
@@ -237,6 +246,9 @@ class UvBuilder(Builder):
         lock = project.lock
         if lock is None or not lock.exists():
             return None
+        from packaging.markers import default_environment
+        from packaging.requirements import InvalidRequirement, Requirement
+
         env = default_environment()
         if python_version:
             env["python_version"] = ".".join(python_version.split(".")[:2])
@@ -330,10 +342,21 @@ class UvBuilder(Builder):
         return reqs, None
 
     def _ipykernel_group(self, project: Project) -> str | None:
+        """The dependency group of the project's pyproject.toml that holds ipykernel, kept by
+        the file's digest (:mod:`kernelenv.contentmemo`): a rebuild does not parse it again."""
+        from ..contentmemo import file_digest, keep, recall
+
         pyproject = next((f.path for f in project.files if f.kind == "pyproject"), None)
         if pyproject is None:
             return None
-        return self._pyproject_requirements(pyproject)[1]
+        key = file_digest(pyproject)
+        kept = recall("ipykernel-group", key) if key else None
+        if kept is not None and isinstance(kept.get("group"), str):
+            return kept["group"] or None
+        group = self._pyproject_requirements(pyproject)[1]
+        if key:
+            keep("ipykernel-group", key, {"group": group or ""})
+        return group
 
     @staticmethod
     def _requirements_of(path: Path) -> list[str]:
@@ -352,6 +375,7 @@ def _pins_for(project: Project, lock: Path, env: dict[str, str]) -> dict[str, st
     edges). File reads only.
     """
     from packaging.markers import Marker
+    from packaging.requirements import InvalidRequirement, Requirement
 
     from ..lockers import cached_export
 
@@ -406,6 +430,8 @@ def _dist_entry(d: dict) -> str:
 
 
 def _norm(req: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         r = Requirement(req)
     except InvalidRequirement:

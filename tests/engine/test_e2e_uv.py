@@ -124,6 +124,32 @@ def test_unreachable_index_keeps_the_previous_env(tmp_path: Path) -> None:
     assert out.strip() == os.path.realpath(root / ".venv")
 
 
+def test_failing_pip_step_fails_the_build_and_keeps_the_previous_env(tmp_path: Path) -> None:
+    """uv.lock project declaring ipykernel: pip, the build's last step, installs while the new
+    env's kernel is checked (issue 15). When that install fails (here: the pip pinned for this
+    lock does not exist, offline), the rebuild fails naming it, after the step ended (no
+    half-built folder left), and the previous env, its kernel and the state stay as they were."""
+    from kernelenv.state import read_state, update_state
+
+    root = copy_corpus_project("kriti-ach__SharedControlPaper", tmp_path)
+    run_cli("create", str(root))
+    before = link_target(root / ".venv")
+    pins = read_state(root)["kernel_pins"]
+    assert [p for p in pins["pins"] if p.startswith("pip==")], pins
+    update_state(root, kernel_pins={**pins, "pins": ["pip==0.0.1"]})
+    state = read_state(root)
+    proc = run_cli("rebuild", str(root), check=False, env={"UV_OFFLINE": "1"})
+    assert proc.returncode == 1
+    assert "pip" in proc.stderr and "0.0.1" in proc.stderr, proc.stderr
+    assert link_target(root / ".venv") == before
+    assert [p for p in envs_dir(root).iterdir()] == [before], "the half-built env is cleaned up"
+    assert read_state(root) == state
+    [st] = cli_json("status", str(root))
+    assert st["status"]["status"] in ("ready", "lock out of date")
+    out = run_in_kernel(st["kernel_name"], PRINT_PREFIX)
+    assert out.strip() == os.path.realpath(root / ".venv")
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the tool processes")
 def test_sigkill_during_rebuild_leaves_previous_env_working(tmp_path: Path) -> None:
     """kill -9 of kernelenv mid-install: the old env and kernel work, uv dies too, the next rebuild is clean."""
