@@ -359,13 +359,17 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    import time
+    from .statusanswer import answer, compute, exit_code, render
 
-    from .statusanswer import compute, exit_code, remember, render
-
-    started = time.time()
     path = Path(args.path).resolve()
-    proj = api.find_project(path, backend=args.backend) if path.exists() else None
+    if not args.backend and not getattr(args, "environment", None):
+        # the plain `status [PATH] [--json] [--check]` form, which the answer cache keeps
+        code = answer(args.path, _cache_argv(args)[2:])
+        if code is not None:
+            return code
+        proj = None  # PATH lies in no project (looked up once)
+    else:
+        proj = api.find_project(path, backend=args.backend) if path.exists() else None
     if proj is not None:
         projects = [_with_env(proj, args)]  # looked up once (a file or folder inside a project)
     elif path.is_dir():
@@ -373,14 +377,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         projects = _projects(args, many=False)
     statuses, rows, text = compute(projects)
-    output = render(rows, text, as_json=args.json)
-    print(output)
-    code = exit_code(projects, statuses, check=getattr(args, "check", False))
-    if proj is not None and len(projects) == 1 and not args.backend and not getattr(args, "environment", None):
-        # the plain `status [PATH] [--json] [--check]` form the answer cache answers
-        remember(args.path, [(_cache_argv(args)[2:], output, code)], path, projects[0], statuses[0], rows[0],
-                 started)
-    return code
+    print(render(rows, text, as_json=args.json))
+    return exit_code(projects, statuses, check=getattr(args, "check", False))
 
 
 def _cache_argv(args: argparse.Namespace) -> list[str]:

@@ -62,6 +62,32 @@ def render(rows: list[dict[str, Any]], text: str, *, as_json: bool) -> str:
     return json.dumps(rows, indent=2) if as_json else (text or "No projects found.")
 
 
+def answer(path_arg: str, flags: tuple[str, ...] | list[str]) -> int | None:
+    """Print the answer to the plain ``kernelenv status PATH_ARG FLAGS`` (``flags`` among
+    ``--json`` and ``--check``) for the one project PATH_ARG lies in, keep it
+    (:func:`remember`) and return its exit code (:func:`exit_code`). ``None``, with nothing
+    printed, when PATH_ARG does not exist or lies in no project (the CLI then lists the
+    projects under it). Used by the console script's entry before the CLI's argument
+    parser is imported, and by the CLI itself.
+
+    Raises:
+        KernelenvError: detection failed (the CLI reports it).
+    """
+    from .api import find_project
+
+    started = time.time()
+    path = Path(path_arg).resolve()
+    project = find_project(path) if path.exists() else None
+    if project is None:
+        return None
+    statuses, rows, text = compute([project])
+    output = render(rows, text, as_json="--json" in flags)
+    print(output)
+    code = exit_code([project], statuses, check="--check" in flags)
+    remember(path_arg, [(list(flags), output, code)], path, project, statuses[0], rows[0], started)
+    return code
+
+
 def remember(path_arg: str, answers: list[tuple[list[str], str, int]], query: Path, project: Project,
              status: Status, row: dict[str, Any], started: float, before: dict | None = None) -> None:
     """Keep one project's answers to ``kernelenv status PATH_ARG FLAGS``, each ``(flags,
