@@ -30,8 +30,8 @@ the project folder; in every folder above, up to the filesystem root, its ``pypr
 folder's entries and what detection reads there (env files, the other files it examined,
 ``binder/`` and ``.binder/`` with their files); the project's env files; its ``.kernelenv``
 state, failure and lock files; the live env link, its target, interpreter, ``lib``,
-``site-packages`` and ``conda-meta`` folders (the drift check); and each Jupyter kernels
-folder with the kernelspec of the project's kernel name. For ``detect``, every folder the
+``site-packages`` and ``conda-meta`` folders (the drift check); and in each Jupyter kernels
+folder, the kernelspecs of the names the project's kernel name is chosen from. For ``detect``, every folder the
 walk scanned (a file or folder added, removed or renamed anywhere it looked changes that
 folder's stamps), the env files, every other file and path detection's readers looked at
 (:mod:`kernelenv.readlog`: a requirements file's ``-r`` includes ...) and what each kernel
@@ -409,15 +409,16 @@ def watched_paths(query: Path, project: Project, kernel_name: str | None) -> lis
 def kernel_name_paths(project: Project, kernel_name: str | None) -> list[tuple[str, bool]]:
     """The ``(path, follow links)`` pairs ``project``'s kernel name (``kernel_name``, as
     :func:`kernelenv.kernels.kernel_name` gave it) was chosen from: its state folder and
-    file (the recorded name) and each Jupyter kernels folder (a kernelspec added or removed)
-    with that kernelspec."""
-    from .kernels import kernel_dirs
+    file (the recorded name) and, in each Jupyter kernels folder, the kernelspec folder and
+    ``kernel.json`` of every name it tries (:func:`kernelenv.kernels.name_candidates`). A
+    kernelspec of another name, added or removed anywhere, leaves the answer as it was."""
+    from .kernels import kernel_dirs, name_candidates
     from .layout import state_dir, state_file
 
     root = project.root
     out = [(str(state_dir(root)), True), (str(state_file(root, project.environment)), True)]
+    names = list(dict.fromkeys([*([kernel_name] if kernel_name else []), *name_candidates(project)]))
     for d in kernel_dirs():
-        out.append((str(d), True))
-        if kernel_name:
-            out += [(str(d / kernel_name), True), (str(d / kernel_name / "kernel.json"), True)]
+        for name in names:
+            out += [(str(d / name), True), (str(d / name / "kernel.json"), True)]
     return out

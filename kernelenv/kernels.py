@@ -167,29 +167,37 @@ def kernel_name(project: Project, location: KernelLocation | None = None) -> str
     Raises:
         KernelspecConflictError: even the suffixed name is taken by a foreign kernelspec.
     """
-    import hashlib
-
     from .errors import KernelspecConflictError
-    from .state import read_state
 
     root = project.root
-    state = read_state(root, project.environment) or {}
-    recorded = state.get("kernel_name")
-    if (isinstance(recorded, str) and state.get("environment") == project.environment
-            and _usable(recorded, root, location)):
-        return recorded
-    base = slug(project.name)
-    if project.environment and project.environment != "default":
-        base = f"{base}-{slug(project.environment)}"
-    if _usable(base, root, location):
-        return base
-    digest = hashlib.sha1(str(root).encode()).hexdigest()[:6]
-    suffixed = f"{base}-{digest}"
-    if _usable(suffixed, root, location):
-        return suffixed
+    candidates = name_candidates(project)
+    for name in candidates:
+        if _usable(name, root, location):
+            return name
+    base, suffixed = candidates[-2:]
     raise KernelspecConflictError(
         f"Kernelspecs named {base!r} and {suffixed!r} exist and were not created by kernelenv for "
         f"{root}; kernelenv never overwrites them. Remove or rename one (`jupyter kernelspec list`).")
+
+
+def name_candidates(project: Project) -> list[str]:
+    """The kernelspec names :func:`kernel_name` tries for ``project``, in its order: the name
+    recorded in the state file (when written for this environment), the slug of the
+    project's name (with the pixi environment's), and that slug with the 6-hex-digit
+    suffix of the project's path. Whether each is free depends only on the kernelspec
+    folders of these names (:func:`kernelenv.answercache.kernel_name_paths` watches them)."""
+    import hashlib
+
+    from .state import read_state
+
+    state = read_state(project.root, project.environment) or {}
+    recorded = state.get("kernel_name")
+    out = [recorded] if isinstance(recorded, str) and state.get("environment") == project.environment else []
+    base = slug(project.name)
+    if project.environment and project.environment != "default":
+        base = f"{base}-{slug(project.environment)}"
+    digest = hashlib.sha1(str(project.root).encode()).hexdigest()[:6]
+    return [*out, base, f"{base}-{digest}"]
 
 
 def display_name(project: Project, python_version: str | None) -> str:

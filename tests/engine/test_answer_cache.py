@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,11 +23,12 @@ pytestmark = pytest.mark.e2e
 
 def _status(root: Path, *extra: str, env: dict | None = None) -> tuple[str, int, bool]:
     """``(stdout, exit code, answered from the cache)`` of ``python -m kernelenv status ROOT``.
-    "From the cache" means the process never imported ``kernelenv.cli`` (-X importtime)."""
+    "From the cache" means the process never imported ``kernelenv.statusanswer``, which
+    computes every answer (-X importtime)."""
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "kernelenv", "status", str(root), *extra],
                           capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
                           stdin=subprocess.DEVNULL)
-    return proc.stdout, proc.returncode, "kernelenv.cli" not in proc.stderr
+    return proc.stdout, proc.returncode, "kernelenv.statusanswer" not in proc.stderr
 
 
 def _settle() -> None:
@@ -230,6 +232,34 @@ def test_notebook_saves_and_touches_keep_the_answer(project: Path) -> None:
         (project / "data").rmdir()
         (project / "analysis.ipynb").unlink()
         (project / "environment.yml").unlink(missing_ok=True)
+
+
+def test_kernelspecs_of_other_names_keep_the_answer(project: Path) -> None:
+    """Another project's (or tool's) kernelspec added in a Jupyter kernels folder leaves the
+    kernel name status reports as it was: still answered from the cache. A foreign
+    kernelspec taking the project's own name on the kernel path is seen at once (status then
+    reports the suffixed name the next build would register)."""
+    front = Path(os.environ["KERNELENV_CACHE_HOME"]).parent / "front-jupyter"
+    env = {"JUPYTER_PATH": str(front)}  # searched before JUPYTER_DATA_DIR
+    other = Path(os.environ["JUPYTER_DATA_DIR"]) / "kernels" / "someone-else"
+    spec = '{"argv": ["python"], "display_name": "not kernelenv\'s", "language": "python"}'
+    try:
+        _settle()
+        first, code, _ = _status(project, env=env)
+        assert "kernel cacheproj\n" in first + "\n"
+        assert _status(project, env=env) == (first, code, True)
+        other.mkdir(parents=True)
+        (other / "kernel.json").write_text(spec)
+        (front / "kernels" / "elsewhere").mkdir(parents=True)
+        (front / "kernels" / "elsewhere" / "kernel.json").write_text(spec)
+        assert _status(project, env=env) == (first, code, True)
+        (front / "kernels" / "cacheproj").mkdir()
+        (front / "kernels" / "cacheproj" / "kernel.json").write_text(spec)
+        out, _, cached = _status(project, env=env)
+        assert not cached and "kernel cacheproj-" in out, out
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+        shutil.rmtree(front, ignore_errors=True)
 
 
 def test_a_racy_answer_is_stored_only_when_both_snapshots_agree(tmp_path: Path, monkeypatch) -> None:
