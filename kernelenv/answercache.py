@@ -189,6 +189,25 @@ def code_stamp() -> tuple[int, int]:
     return newest, count
 
 
+_RUNTIME_STAMP: list[tuple] = []
+
+
+def runtime_stamp() -> tuple:
+    """What every kept answer depends on besides its inputs, taken once per process: the
+    Python (version, prefix, real executable), kernelenv's source stamps (:func:`code_stamp`)
+    and the ``stat`` stamp (mtime, inode) of each ``site-packages`` folder on ``sys.path``
+    (where packaging, PyYAML, tomli and py-rattler live: an upgrade changes the folder)."""
+    if not _RUNTIME_STAMP:
+        paths = []
+        for p in sys.path:
+            st = stamp(p) if p.endswith(("site-packages", "dist-packages")) else None
+            if st is not None:
+                paths.append((p, st[2], st[4]))
+        _RUNTIME_STAMP.append((sys.version, sys.prefix, os.path.realpath(sys.executable), code_stamp(),
+                               tuple(paths)))
+    return _RUNTIME_STAMP[0]
+
+
 def _key(command: str, root: str, flags: tuple[str, ...]) -> tuple:
     env = tuple(sorted((k, v) for k, v in os.environ.items()
                        if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES))

@@ -10,17 +10,17 @@ its answers are found wherever it lies; an edited lock has another digest and is
 again. Entries live in ``<cache home>/memo/`` (:func:`kernelenv.answercache.cache_home`),
 never in a project: nothing a cloned repository contains can supply an answer, since the
 file name is a BLAKE2b digest of the bytes kernelenv itself read. Each entry also holds
-the question's name, the Python version and kernelenv's source stamps
-(:func:`kernelenv.answercache.code_stamp`): an upgrade of kernelenv or another Python
-computes again. ``KERNELENV_ANSWER_CACHE=0`` turns it off with the answer cache. Values
+the question's name, the Python, kernelenv's source stamps and its libraries' folders
+(:func:`kernelenv.answercache.runtime_stamp`): an upgrade of kernelenv, of a parser library
+or another Python computes again. ``KERNELENV_ANSWER_CACHE=0`` turns it off with the answer cache. Values
 are :mod:`marshal` data (no import to read them; one written by another Python is ignored).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from . import answercache
 
@@ -50,12 +50,45 @@ def file_digest(path: Path, label: str = "") -> str | None:
         return None
 
 
+def files_digest(paths: Sequence[Path], label: str = "") -> str | None:
+    """:func:`digest` of ``label`` and, for each file of ``paths`` in order, its name, size
+    and bytes; ``None`` when one cannot be read or is larger than :data:`MAX_FILE_BYTES`."""
+    parts = [label.encode()]
+    try:
+        for path in paths:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                return None
+            data = path.read_bytes()
+            parts.append(f"\0{path.name}\0{len(data)}\0".encode() + data)
+    except OSError:
+        return None
+    return digest(b"".join(parts))
+
+
+def memoized(question: str, paths: Sequence[Path], compute: Callable[[], Any], *, label: str = "",
+             keep_if: Callable[[Any], bool] = lambda value: True) -> Any:
+    """``compute()``, a value read from the files ``paths`` (and ``label``, such as a format
+    name) alone, kept for ``question`` by :func:`files_digest`: the same bytes wherever they
+    lie give the kept value without calling ``compute``. Only values ``keep_if`` accepts are
+    kept (marshal-able ones: ``None``, ``str``, numbers, lists, dicts ...); files that cannot be
+    read are never memoized. What ``compute`` raises propagates (nothing kept)."""
+    key = files_digest(paths, label)
+    if key is not None:
+        kept = recall(question, key)
+        if kept is not None and "value" in kept:
+            return kept["value"]
+    value = compute()
+    if key is not None and keep_if(value):
+        keep(question, key, {"value": value})
+    return value
+
+
 def _entry(question: str, data_digest: str) -> str:
     return os.path.join(answercache.cache_home(), "memo", f"{question}-{data_digest}.marshal")
 
 
 def _key(question: str) -> tuple:
-    return (FORMAT, question, sys.version, answercache.code_stamp())
+    return (FORMAT, question, answercache.runtime_stamp())
 
 
 def recall(question: str, data_digest: str) -> dict | None:
@@ -82,4 +115,4 @@ def keep(question: str, data_digest: str, answers: dict) -> None:
         pass
 
 
-__all__ = ["MAX_FILE_BYTES", "digest", "file_digest", "recall", "keep"]
+__all__ = ["MAX_FILE_BYTES", "digest", "file_digest", "files_digest", "memoized", "recall", "keep"]

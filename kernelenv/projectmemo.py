@@ -34,7 +34,6 @@ this memo off with the answer cache. A build that failed unexpectedly (error cod
 from __future__ import annotations
 
 import os
-import sys
 
 from . import answercache, readlog
 
@@ -51,8 +50,6 @@ MAX_HASH_BYTES = 16 << 20
 FIELDS = ("root", "name", "backend", "backend_reason", "files", "spec", "lock", "python", "ambiguity",
           "config_dir", "warnings", "errors", "workspace", "environment", "runs_build_backend",
           "install_project", "install_project_reason")
-
-_ENV_KEY: list[tuple] = []
 
 
 def build(folder: Folder, workspace: os.PathLike, forced: Backend | None,
@@ -107,16 +104,8 @@ def _compute(folder: Folder, workspace: os.PathLike, forced: Backend | None) -> 
 
 
 def _env_key() -> tuple:
-    """What every entry depends on besides its folder: taken once per process."""
-    if not _ENV_KEY:
-        paths = []
-        for p in sys.path:  # where packaging, PyYAML, tomli, py-rattler are installed
-            st = answercache.stamp(p) if p.endswith(("site-packages", "dist-packages")) else None
-            if st is not None:
-                paths.append((p, st[2], st[4]))
-        _ENV_KEY.append((FORMAT, sys.version, sys.prefix, os.path.realpath(sys.executable),
-                         answercache.code_stamp(), tuple(paths)))
-    return _ENV_KEY[0]
+    """What every entry depends on besides its folder (:func:`kernelenv.answercache.runtime_stamp`)."""
+    return (FORMAT, *answercache.runtime_stamp())
 
 
 def _key_files(folder: Folder) -> list[str]:

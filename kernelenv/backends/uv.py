@@ -288,12 +288,21 @@ class UvBuilder(Builder):
         return None
 
     def lock_outdated(self, project: Project) -> str | None:
+        """Why uv.lock no longer matches pyproject.toml's dependencies and groups, or ``None``;
+        kept by the two files' digest (:mod:`kernelenv.contentmemo`), so a clone or a rebuild
+        of a known pair does not parse the lock for it."""
+        from ..contentmemo import memoized
+
         lock = project.lock
         if lock is None or lock.name != "uv.lock":
             return None
         pyproject = next((f.path for f in project.files if f.kind == "pyproject"), None)
         if pyproject is None:
             return None
+        reason = memoized("uv-lock-outdated", [pyproject, lock], lambda: self._lock_outdated(pyproject, lock))
+        return reason if isinstance(reason, str) else None
+
+    def _lock_outdated(self, pyproject: Path, lock: Path) -> str | None:
         try:
             pp = self._read_pyproject(pyproject)
             data = tomlcache.load(lock)
@@ -344,19 +353,13 @@ class UvBuilder(Builder):
     def _ipykernel_group(self, project: Project) -> str | None:
         """The dependency group of the project's pyproject.toml that holds ipykernel, kept by
         the file's digest (:mod:`kernelenv.contentmemo`): a rebuild does not parse it again."""
-        from ..contentmemo import file_digest, keep, recall
+        from ..contentmemo import memoized
 
         pyproject = next((f.path for f in project.files if f.kind == "pyproject"), None)
         if pyproject is None:
             return None
-        key = file_digest(pyproject)
-        kept = recall("ipykernel-group", key) if key else None
-        if kept is not None and isinstance(kept.get("group"), str):
-            return kept["group"] or None
-        group = self._pyproject_requirements(pyproject)[1]
-        if key:
-            keep("ipykernel-group", key, {"group": group or ""})
-        return group
+        group = memoized("ipykernel-group", [pyproject], lambda: self._pyproject_requirements(pyproject)[1])
+        return group if isinstance(group, str) else None
 
     @staticmethod
     def _requirements_of(path: Path) -> list[str]:

@@ -5,7 +5,9 @@ A broken lock used to be noticed only at ``create``; :func:`check_lock` lets ``d
 ``status`` report it (issue 17). Each check reads the file once with the format's own
 reader (:mod:`.locks`, :mod:`.condalock`, :func:`rattler.LockFile.from_path` for
 ``pixi.lock``); results are cached by path, size and mtime, so a long-running face
-(language server, Jupyter server) pays once per change.
+(language server, Jupyter server) pays once per change, and a lock found fine is kept by
+its bytes' digest in the user's cache (:mod:`kernelenv.contentmemo`), so a clone of a known
+lock is not parsed again.
 
 Known versions (the formats' own documentation):
 
@@ -61,14 +63,21 @@ def check_lock(path: Path, kind: str) -> list[EnvFileError]:
         hit = _CACHE.get(key)
     if hit is not None and hit[0] == stamp:
         return list(hit[1])
-    try:
-        _check(path, kind)
-        errors: list[EnvFileError] = []
-    except EnvFileError as exc:
-        errors = exc.expand()
+    from ..contentmemo import memoized
+
+    # a lock found fine is kept by its bytes' digest: a clone of a known lock is not parsed
+    errors = memoized("lock-check", [path], lambda: _errors(path, kind), label=kind, keep_if=lambda e: e == [])
     with _LOCK:
         _CACHE[key] = (stamp, errors)
     return list(errors)
+
+
+def _errors(path: Path, kind: str) -> list[EnvFileError]:
+    try:
+        _check(path, kind)
+    except EnvFileError as exc:
+        return exc.expand()
+    return []
 
 
 @bounded

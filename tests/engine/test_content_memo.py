@@ -119,3 +119,70 @@ def test_an_interpreter_version_is_kept_until_the_file_changes(tmp_path: Path, c
     interpreters._probe.cache_clear()
     assert interpreters._probe(str(exe), exe.stat().st_mtime) == Version("3.12.10")
     interpreters._probe.cache_clear()
+
+
+def test_a_lock_found_fine_is_not_parsed_again_and_a_broken_one_always_is(tmp_path: Path, cache_home: Path,
+                                                                          monkeypatch) -> None:
+    """Detection's lock check (parsers/lockcheck.py) of a clone of a known lock reads its bytes
+    only; a lock with errors is checked every time, so its errors always name file and line."""
+    from kernelenv.parsers import lockcheck
+
+    good = tmp_path / "good" / "uv.lock"
+    good.parent.mkdir()
+    good.write_text(LOCK.format(extra=""))
+    bad = tmp_path / "bad" / "uv.lock"
+    bad.parent.mkdir()
+    bad.write_text("version = 99\n")
+    assert lockcheck.check_lock(good, "uv.lock") == []
+    [err] = lockcheck.check_lock(bad, "uv.lock")
+    assert err.code == "unsupported-lock-version" and err.line == 1
+
+    calls: list[Path] = []
+    real_check = lockcheck._check
+
+    def counting(path: Path, kind: str) -> None:
+        calls.append(path)
+        real_check(path, kind)
+
+    monkeypatch.setattr(lockcheck, "_check", counting)
+    clone = tmp_path / "clone" / "uv.lock"
+    clone.parent.mkdir()
+    shutil.copy(good, clone)
+    assert lockcheck.check_lock(clone, "uv.lock") == []
+    assert calls == [], "a clone of a lock found fine was parsed again"
+    lockcheck._CACHE.clear()
+    [err] = lockcheck.check_lock(bad, "uv.lock")
+    assert err.code == "unsupported-lock-version" and calls == [bad]
+
+
+def test_uv_lock_out_of_date_verdict_follows_both_files(tmp_path: Path, cache_home: Path, monkeypatch) -> None:
+    """The uv backend's "lock out of date" verdict is kept by pyproject.toml and uv.lock
+    together: a clone gets it without parsing the lock; an edit of either file recomputes."""
+    from kernelenv import api, tomlcache
+    from kernelenv.backends.uv import UvBuilder
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0.1"\n'
+                                         'requires-python = ">=3.10"\ndependencies = ["fastmod"]\n')
+    lock = LOCK.format(extra="") + ('\n[[package]]\nname = "proj"\nversion = "0.1"\nsource = { virtual = "." }\n'
+                                    'dependencies = [{ name = "puremod" }]\n\n[package.metadata]\n'
+                                    'requires-dist = [{ name = "puremod" }]\n')
+    (root / "uv.lock").write_text(lock)
+    [project] = api.detect(root)
+    reason = UvBuilder().lock_outdated(project)
+    assert reason and "not in lock: fastmod" in reason and "only in lock: puremod" in reason
+
+    clone = tmp_path / "clone"
+    shutil.copytree(root, clone)
+    [cloned] = api.detect(clone)
+
+    def refuse(path):
+        raise AssertionError(f"{path} was parsed")
+
+    with monkeypatch.context() as m:
+        m.setattr(tomlcache, "load", refuse)
+        assert UvBuilder().lock_outdated(cloned) == reason
+    (clone / "pyproject.toml").write_text((clone / "pyproject.toml").read_text().replace('"fastmod"', '"puremod"'))
+    [cloned] = api.detect(clone)
+    assert UvBuilder().lock_outdated(cloned) is None
