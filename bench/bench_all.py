@@ -11,9 +11,9 @@ before and after the row and whether bytecode was on for kernelenv's own modules
 * ``status``: ``kernelenv status`` (the console script) on a ready requirements project vs
   ``python -c pass``, in four rows: answered from the answer cache (kernelenv/answercache.py);
   the same right after a notebook was added in the project folder (still the answer cache:
-  the folder is compared as detection scans it); computed after a new kernelspec appeared in
-  Jupyter's kernels folder (the answer cache misses, detection comes from its memo,
-  kernelenv/projectmemo.py); and computed with both off (``KERNELENV_ANSWER_CACHE=0``); with
+  the folder is compared as detection scans it); computed after a package was installed by
+  hand in its env (the answer cache misses: status reports the drift; detection comes from
+  its memo, kernelenv/projectmemo.py); and computed with both off (``KERNELENV_ANSWER_CACHE=0``); with
   ../shared/corpus, the answer-cache row on a ready uv.lock project
   (kriti-ach__SharedControlPaper) vs ``uv sync --frozen --dry-run``;
 * ``detect``: ``kernelenv detect`` as a process vs ``find -type f`` on bench_detect.py's
@@ -25,7 +25,8 @@ before and after the row and whether bytecode was on for kernelenv's own modules
 * ``rebuild``: ``kernelenv rebuild`` of that project vs the same raw uv calls;
 * ``uvlock`` (needs ../shared/corpus): ``kernelenv create`` and ``kernelenv rebuild`` of a
   uv.lock project (kriti-ach__SharedControlPaper, 52 packages) vs ``uv sync --frozen`` into
-  a fresh copy of it with the same interpreter;
+  a fresh copy of it with the same interpreter, and vs that plus ``uv pip install pip`` at
+  the version kernelenv pinned for the lock (the same env kernelenv builds);
 * ``kernel``: the first kernel start (jupyter_client, start to ``kernel_info`` reply) after
   ``kernelenv create`` vs a warm start of the same kernel, both with
   ``PYTHONDONTWRITEBYTECODE=1``; and the same for the raw uv env (what kernelenv saves);
@@ -114,16 +115,19 @@ class Bench:
         return dest
 
     def status(self) -> None:
-        proj = self.work / "warm-project"  # ready: created in __init__
-        kernels = Path(self.env["JUPYTER_DATA_DIR"]) / "kernels"
+        from kernelenv.layout import site_packages
 
-        def new_kernelspec(i: int) -> None:  # another project registered its kernel
-            (kernels / f"bench-other-{i}").mkdir(parents=True)
-            (kernels / f"bench-other-{i}" / "kernel.json").write_text('{"argv": ["python"], "display_name": "x"}')
+        proj = self.work / "warm-project"  # ready: created in __init__
+        site = site_packages((proj / ".venv").resolve())[0]
+
+        def hand_install(i: int) -> None:  # what `!pip install` leaves (a distribution's metadata)
+            dist = site / f"bench_hand_{i}-1.0.dist-info"
+            dist.mkdir()
+            (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: bench-hand-{i}\nVersion: 1.0\n")
 
         self._cached_and_computed("status", proj, "ready requirements project", "`python -c pass`",
                                   [sys.executable, "-c", "pass"], self.repeat * 5,
-                                  ("a new kernelspec in Jupyter's kernels folder", new_kernelspec))
+                                  ("a package installed by hand in its env", hand_install))
         self._status_uvlock()
 
     def _cached_and_computed(self, command: str, path: Path, what: str, base_name: str, base_argv: list[str],
@@ -278,21 +282,38 @@ class Bench:
             return _run([uv_bin(), "sync", "--frozen", "--no-install-workspace", "--quiet", "--python", python],
                         {**raw_env, "UV_PROJECT_ENVIRONMENT": str(dest / ".venv")}, cwd=dest)
 
+        def raw_same_env(name: str) -> float:  # the same env as kernelenv's: the lock's packages and pip
+            took = raw(name)
+            return took + _run([uv_bin(), "pip", "install", "--quiet", "--offline", "--python",
+                                str(self.work / name / ".venv" / "bin" / "python"), pip], raw_env)
+
+        from kernelenv.state import read_state
+
         raw("uvlock-warm")  # warm uv's cache
         l0 = _load()
-        ours, base = [], []
+        ours, base, same = [], [], []
         for i in range(self.repeat):
             ours.append(_run([*self.ke, "create", str(copy(f"ul{i}"))], self.env))
+            if i == 0:  # the pip kernelenv pinned for this lock (kernel_pins), for the same-env baseline
+                pip = next(p for p in read_state(self.work / "ul0")["kernel_pins"]["pins"] if p.startswith("pip=="))
             base.append(raw(f"ulraw{i}"))
+            same.append(raw_same_env(f"ulsame{i}"))
+        load = (l0, _load())
         self.row("`kernelenv create`, uv.lock project (52 packages, incl. pip for `%pip`)", ours,
-                 "`uv sync --frozen` into a fresh copy", base, (l0, _load()))
+                 "`uv sync --frozen` into a fresh copy", base, load)
+        self.row("`kernelenv create`, same runs", ours, "`uv sync --frozen` + `uv pip install pip` (the same env)",
+                 same, load)
         l0 = _load()
-        ours, base = [], []
+        ours, base, same = [], [], []
         for i in range(self.repeat):
             ours.append(_run([*self.ke, "rebuild", str(self.work / "ul0")], self.env))
             base.append(raw(f"ulrawr{i}"))
+            same.append(raw_same_env(f"ulsamer{i}"))
+        load = (l0, _load())
         self.row("`kernelenv rebuild`, same uv.lock project", ours, "`uv sync --frozen` into a fresh copy", base,
-                 (l0, _load()))
+                 load)
+        self.row("`kernelenv rebuild`, same runs", ours, "`uv sync --frozen` + `uv pip install pip` (the same env)",
+                 same, load)
 
     def kernel(self) -> None:
         python = self._python()
