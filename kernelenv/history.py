@@ -160,15 +160,24 @@ def history_limit(root: Path) -> int:
             pass
     pp = root / "pyproject.toml"
     if pp.is_file():
-        try:
-            from .parsers.pyproject import read_pyproject
+        from .contentmemo import memoized
 
-            value = read_pyproject(pp).kernelenv.get("history")
-        except Exception:  # a malformed pyproject is reported by detect, not here
-            value = None
+        # kept by the file's digest: a build does not parse the pyproject again for it
+        value = memoized("history-setting", [pp], lambda: _history_setting(pp))
         if isinstance(value, int) and not isinstance(value, bool):
             return max(0, min(MAX_KEEP, value))
     return DEFAULT_KEEP
+
+
+def _history_setting(pyproject: Path) -> Any:
+    """``[tool.kernelenv] history`` of ``pyproject`` as written, ``None`` when absent or unreadable."""
+    try:
+        from .parsers.pyproject import read_pyproject
+
+        value = read_pyproject(pyproject).kernelenv.get("history")
+    except Exception:  # a malformed pyproject is reported by detect, not here
+        return None
+    return value if isinstance(value, (int, str, float, bool)) else None
 
 
 def save_record(root: Path, build_dir: Path, *, reason: str, backend: str, env_kind: str,
