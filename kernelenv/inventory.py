@@ -12,7 +12,12 @@ hard-linked inode once (:func:`kernelenv.history.disk_usage`).
   kernelspec in the user's Jupyter data dir whose ``argv[0]`` is an absolute path that no
   longer exists; other locations are never touched);
 * builds past each project's history limit, and half-built env folders (no record, not
-  live) left by killed builds, skipping projects where an operation is running.
+  live) left by killed builds, skipping projects where an operation is running;
+* entries of kernelenv's user cache (status/detect answers, the detection memo, the content
+  memo: :data:`CACHE_FOLDERS` under :func:`kernelenv.answercache.cache_home`) not written for
+  :data:`CACHE_MAX_AGE_DAYS` days (projects moved or deleted, locks no longer used; an entry
+  still in use is computed and written again once), and temporary files of writes that were
+  killed.
 """
 
 from __future__ import annotations
@@ -28,6 +33,12 @@ from .history import disk_usage, history_limit, is_build_id, list_builds, live_b
 from .layout import envs_dir
 
 MAX_INDEX_BYTES = 4 * 1024 * 1024
+#: Folders of kernelenv's user cache ``gc`` cleans (answercache, projectmemo, contentmemo).
+CACHE_FOLDERS = ("answers", "projects", "memo")
+#: Cache entries not written for this many days are removed by ``gc``.
+CACHE_MAX_AGE_DAYS = 30
+#: A cache write's temporary file older than this (seconds) was left by a killed process.
+CACHE_TMP_MAX_AGE = 3600
 
 
 def _index_path() -> Path:
@@ -167,13 +178,15 @@ def _fill(env: KnownEnv, sizes: bool) -> None:
 
 @dataclass
 class GcItem:
-    """One thing ``gc`` removes: ``kind`` is ``kernel``, ``foreign-kernel``, ``old-build`` or
-    ``half-built``; ``path`` what is deleted; ``why`` one line; ``bytes`` what it frees."""
+    """One thing ``gc`` removes: ``kind`` is ``kernel``, ``foreign-kernel``, ``old-build``,
+    ``half-built`` or ``cache``; ``path`` what is deleted (for ``cache``, the cache folder
+    whose ``files`` are deleted); ``why`` one line; ``bytes`` what it frees."""
 
     kind: str
     path: Path
     why: str
     bytes: int = 0
+    files: list[Path] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "path": str(self.path), "why": self.why, "bytes": self.bytes}
@@ -195,6 +208,7 @@ def gc(*, all_kernels: bool = False, dry_run: bool = False) -> list[GcItem]:
         if not env.exists or is_locked(env.root):
             continue
         items += _build_garbage(env.root)
+    items += _cache_garbage()
     if dry_run:
         return items
     from .errors import ProjectBusyError
@@ -204,6 +218,14 @@ def gc(*, all_kernels: bool = False, dry_run: bool = False) -> list[GcItem]:
     for it in items:
         if it.kind in ("kernel", "foreign-kernel"):
             shutil.rmtree(it.path, ignore_errors=True)
+            done.append(it)
+            continue
+        if it.kind == "cache":
+            for f in it.files:
+                try:
+                    f.unlink()
+                except OSError:
+                    pass
             done.append(it)
             continue
         root = it.path.parent.parent.parent  # <root>/.kernelenv/envs/<id>
@@ -264,6 +286,39 @@ def _build_garbage(root: Path) -> list[GcItem]:
         elif recorded:
             out.append(GcItem("old-build", child, f"{root}: {child.name} is past the history limit ({keep})",
                               disk_usage([child])["freed"]))
+    return out
+
+
+def _cache_garbage(now: float | None = None) -> list[GcItem]:
+    """One ``cache`` item per folder of :data:`CACHE_FOLDERS` holding entries not written for
+    :data:`CACHE_MAX_AGE_DAYS` days or temporary files older than :data:`CACHE_TMP_MAX_AGE`
+    (``now``: ``time.time()`` by default). Links and folders in there are never followed."""
+    import time
+
+    from .answercache import cache_home
+
+    now = time.time() if now is None else now
+    out = []
+    for name in CACHE_FOLDERS:
+        folder = Path(cache_home()) / name
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        stale, freed = [], 0
+        for e in entries:
+            try:
+                st = e.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not e.is_file(follow_symlinks=False):
+                continue
+            if now - st.st_mtime > (CACHE_TMP_MAX_AGE if e.name.endswith(".tmp") else CACHE_MAX_AGE_DAYS * 86400):
+                stale.append(Path(e.path))
+                freed += st.st_size
+        if stale:
+            out.append(GcItem("cache", folder, f"{len(stale)} cached entries not written for {CACHE_MAX_AGE_DAYS} "
+                              "days (or left by a killed write)", freed, sorted(stale)))
     return out
 
 

@@ -34,7 +34,7 @@ def _spec(data_dir: Path, name: str, argv0: str) -> Path:
 def test_list_and_gc(tmp_path: Path) -> None:
     data = tmp_path / "jupyter-data"
     env = {"JUPYTER_DATA_DIR": str(data), "KERNELENV_STATE_HOME": str(tmp_path / "state"),
-           "KERNELENV_HISTORY": "5"}
+           "KERNELENV_CACHE_HOME": str(tmp_path / "cache"), "KERNELENV_HISTORY": "5"}
     a = _project(tmp_path, "alpha")
     run_cli("create", str(a), env=env)
     for _ in range(2):
@@ -68,3 +68,45 @@ def test_list_and_gc(tmp_path: Path) -> None:
     assert alive_foreign.exists() and (data / "kernels" / "alpha").exists()
     assert len(list(envs_dir(a).iterdir())) == 2  # the live build and one earlier
     assert cli_json("gc", "--all", "--dry-run", env=env1) == []
+
+
+def test_gc_removes_cache_entries_nobody_wrote_for_a_month(tmp_path: Path) -> None:
+    """kernelenv's user cache (answers, detection memo, content memo) does not grow forever:
+    `gc` removes entries not written for 30 days and temporary files a killed write left
+    (older than an hour), keeps everything else, and never follows a link out of it."""
+    import os
+    import time
+
+    cache = tmp_path / "cache"
+    env = {"KERNELENV_CACHE_HOME": str(cache), "KERNELENV_STATE_HOME": str(tmp_path / "state"),
+           "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data")}
+    now = time.time()
+
+    def entry(folder: str, name: str, age_s: float) -> Path:
+        p = cache / folder / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"x" * 100)
+        os.utime(p, (now - age_s, now - age_s))
+        return p
+
+    day = 86400
+    old_answer = entry("answers", "status-old.marshal", 31 * day)
+    fresh_answer = entry("answers", "status-new.marshal", 29 * day)
+    old_memo = entry("memo", "lock-fits-aaaa.marshal", 40 * day)
+    killed = entry("projects", "x.marshal.123.456.tmp", 2 * 3600)
+    writing = entry("projects", "y.marshal.123.457.tmp", 60)
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("mine")
+    os.symlink(outside, cache / "memo" / "link-out")
+    os.utime(cache / "memo" / "link-out", (now - 90 * day, now - 90 * day), follow_symlinks=False)
+
+    plan = {i["path"]: i for i in cli_json("gc", "--dry-run", env=env) if i["kind"] == "cache"}
+    assert set(plan) == {str(cache / "answers"), str(cache / "memo"), str(cache / "projects")}
+    assert plan[str(cache / "answers")]["bytes"] == 100 and "1 cached entries" in plan[str(cache / "answers")]["why"]
+    assert old_answer.exists() and killed.exists(), "--dry-run removes nothing"
+    run_cli("gc", env=env)
+    assert not old_answer.exists() and not old_memo.exists() and not killed.exists()
+    assert fresh_answer.exists() and writing.exists()
+    assert (outside / "keep.txt").read_text() == "mine" and (cache / "memo" / "link-out").is_symlink()
+    assert [i for i in cli_json("gc", "--dry-run", env=env) if i["kind"] == "cache"] == []
