@@ -199,7 +199,7 @@ def _parser(only: str | None = None) -> argparse.ArgumentParser:
     common(sp, path=False)
 
     sp = sub.add_parser("gc", help="remove dead kernels, builds past the history limit, half-built folders "
-                                          "and cache entries unused for 30 days")
+                                   "and cache entries unused for 30 days")
     common(sp, path=False)
     sp.add_argument("--all", action="store_true", help="also any kernelspec in your Jupyter data dir whose "
                                                        "interpreter is gone (not only kernelenv's)")
