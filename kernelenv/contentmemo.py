@@ -19,8 +19,9 @@ are :mod:`marshal` data (no import to read them; one written by another Python i
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from . import answercache
 
@@ -115,4 +116,4 @@ def keep(question: str, data_digest: str, answers: dict) -> None:
         pass
 
 
-__all__ = ["MAX_FILE_BYTES", "digest", "file_digest", "files_digest", "memoized", "recall", "keep"]
+__all__ = ["MAX_FILE_BYTES", "digest", "file_digest", "files_digest", "keep", "memoized", "recall"]

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import abc
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..interpreters import Interpreter
 from ..model import Project
 from ..progress import Reporter
-
 
 #: Waits for a build's work left running in the background, then raises what it raised.
 Finish = Callable[[], None]
