@@ -39,18 +39,6 @@ def digest(data: bytes) -> str:
 MAX_FILE_BYTES = 64 << 20
 
 
-def file_digest(path: Path, label: str = "") -> str | None:
-    """:func:`digest` of ``label`` (such as the file's name, when it says the format) and the
-    bytes of file ``path``; ``None`` when it cannot be read or is larger than
-    :data:`MAX_FILE_BYTES`."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        return digest(label.encode() + b"\0" + path.read_bytes())
-    except OSError:
-        return None
-
-
 def files_digest(paths: Sequence[Path], label: str = "") -> str | None:
     """:func:`digest` of ``label`` and, for each file of ``paths`` in order, its name, size
     and bytes; ``None`` when one cannot be read or is larger than :data:`MAX_FILE_BYTES`."""
@@ -116,4 +104,4 @@ def keep(question: str, data_digest: str, answers: dict) -> None:
         pass
 
 
-__all__ = ["MAX_FILE_BYTES", "digest", "file_digest", "files_digest", "keep", "memoized", "recall"]
+__all__ = ["MAX_FILE_BYTES", "digest", "files_digest", "keep", "memoized", "recall"]

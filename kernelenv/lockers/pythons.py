@@ -115,42 +115,28 @@ def supported_minors(lock: Path, candidates: Iterable[str],
     Each minor's verdict is kept by the lock's digest (:mod:`kernelenv.contentmemo`): a
     rebuild, or a create from a lock seen before, reads the lock's bytes but does not parse
     it (~50 ms for a 120 KB uv.lock, issue 15)."""
-    from ..contentmemo import file_digest
+    from ..contentmemo import files_digest, keep, recall
 
     plats = platforms or _this_platform()
     minors = list(candidates)
-    memo_key = file_digest(lock, lock.name)  # the name says the format
-    kept = _recall(memo_key, plats)
-    if kept is None or not all(m in kept for m in minors):
+    memo_key = files_digest([lock], lock.name)  # the name says the format
+    kept = (recall("lock-fits", memo_key) if memo_key else None) or {}
+    answers = kept.get(plats)
+    if not (isinstance(answers, dict) and isinstance(answers.get(_NO_FILES), bool)):
+        answers = {}
+    if not answers or not all(m in answers for m in minors):
         files = wheel_files(lock)
-        kept = {} if kept is None else dict(kept)
-        kept.update({m: bool(files) and not supports(files, m, plats) for m in minors})
-        kept[_NO_FILES] = not files
-        _keep(memo_key, plats, kept)
-    if kept.get(_NO_FILES):
+        answers = {**answers, **{m: bool(files) and not supports(files, m, plats) for m in minors},
+                   _NO_FILES: not files}
+        if memo_key:
+            keep("lock-fits", memo_key, {**kept, plats: answers})
+    if answers[_NO_FILES]:
         return None
-    return [m for m in minors if kept.get(m) is True]
+    return [m for m in minors if answers.get(m) is True]
 
 
 #: The memo's entry saying the lock records no wheel file names (``supported_minors`` is ``None``).
 _NO_FILES = "-"
-
-
-def _recall(memo_key: str | None, plats: tuple[str, ...]) -> dict | None:
-    from ..contentmemo import recall
-
-    kept = recall("lock-fits", memo_key) if memo_key else None
-    answers = kept.get(plats) if kept else None
-    return answers if isinstance(answers, dict) and isinstance(answers.get(_NO_FILES), bool) else None
-
-
-def _keep(memo_key: str | None, plats: tuple[str, ...], answers: dict) -> None:
-    from ..contentmemo import keep, recall
-
-    if memo_key:
-        kept = dict(recall("lock-fits", memo_key) or {})
-        kept[plats] = answers
-        keep("lock-fits", memo_key, kept)
 
 
 def _this_platform() -> tuple[str, ...]:

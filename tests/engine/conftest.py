@@ -53,3 +53,13 @@ def uvlock_project(tmp_path_factory) -> Path:
     root = copy_corpus_project("kriti-ach__SharedControlPaper", tmp_path_factory.mktemp("uvlock"))
     run_cli("create", str(root))
     return root
+
+
+@pytest.fixture()
+def cache_home(tmp_path: Path, monkeypatch) -> Path:
+    """kernelenv's user cache (answers, detection memo, content memo) in this test's own
+    folder, with caching on."""
+    home = tmp_path / "cache"
+    monkeypatch.setenv("KERNELENV_CACHE_HOME", str(home))
+    monkeypatch.delenv("KERNELENV_ANSWER_CACHE", raising=False)
+    return home

@@ -37,14 +37,6 @@ wheels = [{{ url = "https://files.example/puremod-2.0-py3-none-any.whl" }}]
 CP312 = '\n    { url = "https://files.example/fastmod-1.0-cp312-cp312-manylinux_2_17_x86_64.whl" },'
 
 
-@pytest.fixture()
-def cache_home(tmp_path: Path, monkeypatch) -> Path:
-    home = tmp_path / "cache"
-    monkeypatch.setenv("KERNELENV_CACHE_HOME", str(home))
-    monkeypatch.delenv("KERNELENV_ANSWER_CACHE", raising=False)
-    return home
-
-
 def _no_parsing(monkeypatch) -> None:
     def refuse(lock: Path):
         raise AssertionError(f"{lock} was parsed")

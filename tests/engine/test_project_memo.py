@@ -13,20 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from kernelenv import api, projectmemo
 from kernelenv.model import Project
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
-
-
-@pytest.fixture()
-def cache_home(tmp_path: Path, monkeypatch) -> Path:
-    home = tmp_path / "cache"
-    monkeypatch.setenv("KERNELENV_CACHE_HOME", str(home))
-    monkeypatch.delenv("KERNELENV_ANSWER_CACHE", raising=False)
-    return home
 
 
 def _same_size_edit(path: Path, text: str) -> None:
